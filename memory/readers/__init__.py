@@ -1,0 +1,37 @@
+"""Video readers, found by name. decord is preferred; PyAV reads everything decord cannot."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .base import DecodedFrame, VideoInfo, VideoReader
+from .pyav_reader import PyAVReader, probe
+
+log = logging.getLogger(__name__)
+
+AVAILABLE_READERS: dict[str, type[VideoReader]] = {"pyav": PyAVReader}
+try:
+    from .decord_reader import DecordReader, decord
+
+    if decord is not None:
+        AVAILABLE_READERS["decord"] = DecordReader
+except ImportError:  # pragma: no cover
+    pass
+
+
+def open_reader(path: Path, info: VideoInfo, backend: str = "auto") -> VideoReader:
+    """Open `path` with `backend`; "auto" tries decord, then PyAV."""
+    if backend != "auto":
+        if backend not in AVAILABLE_READERS:
+            raise ValueError(f"unknown reader {backend!r}; available: {', '.join(sorted(AVAILABLE_READERS))}")
+        return AVAILABLE_READERS[backend](path, info)
+    if "decord" in AVAILABLE_READERS:
+        try:
+            return AVAILABLE_READERS["decord"](path, info)
+        except Exception as exc:  # decord raises its own untyped errors for files it cannot demux
+            log.info("decord cannot open %s (%s); using PyAV", path, exc)
+    return PyAVReader(path, info)
+
+
+__all__ = ["AVAILABLE_READERS", "DecodedFrame", "VideoInfo", "VideoReader", "open_reader", "probe"]

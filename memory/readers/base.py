@@ -1,0 +1,82 @@
+"""The reader interface: one sequential pass for ingest, random access for inspecting moments."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    duration: float
+    fps: float  # nominal (average) rate; frame times come from presentation timestamps
+    width: int
+    height: int
+    frame_count: int  # estimate from the container
+    has_audio: bool
+    subtitle_streams: int
+
+
+class DecodedFrame(ABC):
+    """One decoded frame. Images are produced on demand, so a pass pays only for what it uses."""
+
+    index: int
+    time: float
+
+    @abstractmethod
+    def rgb(self, width: int) -> np.ndarray:
+        """The frame as an RGB uint8 array `width` pixels wide (aspect kept)."""
+
+    def detect_image(self, width: int) -> np.ndarray:
+        """A small BGR image for scene detection (PySceneDetect's detectors expect BGR)."""
+        return cv2.cvtColor(self.rgb(width), cv2.COLOR_RGB2BGR)
+
+
+class VideoReader(ABC):
+    BACKEND_NAME: str = ""
+
+    def __init__(self, path: Path, info: VideoInfo) -> None:
+        self.path = path
+        self.info = info
+
+    @abstractmethod
+    def iter_frames(self, start_time: float = 0.0, start_index: int = 0) -> Iterator[DecodedFrame]:
+        """Every frame from `start_time` on, in presentation order. `start_index` numbers the first one
+        (the caller knows it when resuming at a frame it has seen before)."""
+
+    def frames_at(self, times: Sequence[float], width: int) -> list[tuple[float, np.ndarray]]:
+        """The frames showing at `times` (sorted ascending), as (frame time, RGB image) pairs."""
+        wanted = sorted(times)
+        found: list[tuple[float, np.ndarray]] = []
+        if not wanted:
+            return found
+        previous: DecodedFrame | None = None
+        pending = iter(wanted)
+        target = next(pending)
+        for frame in self.iter_frames(start_time=max(0.0, wanted[0] - 0.001)):
+            while target is not None and frame.time > target + 1e-6:
+                chosen = previous if previous is not None else frame
+                found.append((chosen.time, chosen.rgb(width)))
+                target = next(pending, None)
+            if target is None:
+                break
+            previous = frame
+        while target is not None and previous is not None:
+            found.append((previous.time, previous.rgb(width)))
+            target = next(pending, None)
+        return found
+
+    def close(self) -> None:  # optional hook
+        pass
+
+
+def scaled_size(width: int, height: int, target_width: int) -> tuple[int, int]:
+    """(w, h) `target_width` wide with the aspect kept, both even (codecs and scalers like even sizes)."""
+    target_width = min(target_width, width)
+    target_height = max(2, round(height * target_width / width / 2) * 2)
+    return max(2, target_width // 2 * 2), target_height

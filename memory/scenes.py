@@ -1,0 +1,113 @@
+"""Streaming scene segmentation: PySceneDetect cuts, long scenes split into chunks as the pass goes,
+so memory stays bounded however long the shot."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from scenedetect import FrameTimecode
+from scenedetect.common import Timecode
+from scenedetect.detectors import (
+    AdaptiveDetector,
+    ContentDetector,
+    HashDetector,
+    HistogramDetector,
+    ThresholdDetector,
+)
+
+from videoqa.settings import IndexSettings
+
+DETECTORS = {
+    "content": ContentDetector,
+    "adaptive": AdaptiveDetector,
+    "hash": HashDetector,
+    "histogram": HistogramDetector,
+    "threshold": ThresholdDetector,
+}
+_MICROSECONDS = Fraction(1, 1_000_000)
+
+
+def make_detector(settings: IndexSettings):
+    try:
+        cls = DETECTORS[settings.detector]
+    except KeyError:
+        raise ValueError(f"unknown scene detector {settings.detector!r}; choose one of {', '.join(DETECTORS)}") from None
+    options: dict[str, object] = {"min_scene_len": settings.min_scene_len}
+    if settings.detector_threshold is not None:
+        options["threshold"] = settings.detector_threshold
+    return cls(**options)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A closed scene or chunk. `end_frame` and `end` are those of the first frame after it."""
+
+    start: float
+    end: float
+    start_frame: int
+    end_frame: int
+    shot: int
+
+
+class Segmenter:
+    """Feed frames in order; get back segments as soon as they are final."""
+
+    def __init__(self, settings: IndexSettings, fps: float, start: float, start_frame: int, shot: int) -> None:
+        self._detector = make_detector(settings)
+        self._fps = Fraction(fps).limit_denominator(100_000) if fps > 0 else Fraction(25)
+        self._max_chunk = settings.max_chunk_seconds
+        # A detector may report a cut some frames after it happened; wait this long before closing a chunk.
+        self._settle = max(1.0, 2 * settings.min_scene_len / float(self._fps))
+        self._recent: deque[tuple[float, int]] = deque()
+        self._open = (start, start_frame)
+        self.shot = shot
+
+    def push(self, time: float, index: int, image: np.ndarray) -> list[Segment]:
+        self._recent.append((time, index))
+        while self._recent and self._recent[0][0] < time - self._max_chunk - 2 * self._settle:
+            self._recent.popleft()
+        timecode = FrameTimecode(Timecode(pts=round(time * 1_000_000), time_base=_MICROSECONDS), fps=self._fps)
+        closed: list[Segment] = []
+        for cut in self._detector.process_frame(timecode, image):
+            cut_time, cut_index = self._nearest(float(cut.seconds))
+            if cut_time > self._open[0]:
+                closed.append(self._close(cut_time, cut_index))
+                self.shot += 1
+        chunk_end = self._open[0] + self._max_chunk
+        if self._max_chunk > 0 and time > chunk_end + self._settle:
+            boundary = next((t, i) for t, i in self._recent if t >= chunk_end - 1e-6)
+            closed.append(self._close(*boundary))
+        return closed
+
+    def finish(self, end: float, end_frame: int) -> list[Segment]:
+        """Close what is open at the end of the video (flushing any cut the detector still holds)."""
+        closed: list[Segment] = []
+        post = getattr(self._detector, "post_process", None)
+        if post is not None and self._recent:
+            last_time = self._recent[-1][0]
+            timecode = FrameTimecode(Timecode(pts=round(last_time * 1_000_000), time_base=_MICROSECONDS), fps=self._fps)
+            for cut in post(timecode) or []:
+                cut_time, cut_index = self._nearest(float(cut.seconds))
+                if cut_time > self._open[0]:
+                    closed.append(self._close(cut_time, cut_index))
+                    self.shot += 1
+        while self._max_chunk > 0 and end - self._open[0] > self._max_chunk + 1e-6:
+            chunk_end = self._open[0] + self._max_chunk
+            boundary = next(((t, i) for t, i in self._recent if t >= chunk_end - 1e-6), None)
+            if boundary is None:
+                break
+            closed.append(self._close(*boundary))
+        if end > self._open[0]:
+            closed.append(self._close(end, end_frame))
+        return closed
+
+    def _close(self, end: float, end_frame: int) -> Segment:
+        segment = Segment(self._open[0], end, self._open[1], end_frame, self.shot)
+        self._open = (end, end_frame)
+        return segment
+
+    def _nearest(self, seconds: float) -> tuple[float, int]:
+        return min(self._recent, key=lambda item: abs(item[0] - seconds))

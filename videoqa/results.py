@@ -1,0 +1,45 @@
+"""Public result types: what crosses the API boundary. Plain dataclasses with a `to_dict` for --json."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A scene, or a chunk of a long scene. Times in seconds; `end_frame` is exclusive."""
+
+    start: float
+    end: float
+    start_frame: int
+    end_frame: int
+    shot: int = 0  # index of the camera shot (PySceneDetect scene) this chunk belongs to
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    time: float
+    frame: int
+    scene: int  # index into IndexedVideo.scenes
+    thumbnail: str  # absolute path of the JPEG
+
+
+@dataclass(frozen=True)
+class IndexedVideo:
+    id: str
+    path: str
+    duration: float
+    fps: float
+    width: int
+    height: int
+    scenes: list[Scene] = field(default_factory=list)
+    keyframes: int = 0
+    frames: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["scenes"] = [
+            {"start": s.start, "end": s.end, "start_frame": s.start_frame, "end_frame": s.end_frame, "shot": s.shot}
+            for s in self.scenes
+        ]
+        return data

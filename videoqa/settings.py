@@ -1,0 +1,44 @@
+"""Settings: one dataclass, filled from defaults, then environment variables, then explicit arguments."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+
+STORE_ENV = "VIDEOQA_STORE"
+
+
+def default_store_dir() -> Path:
+    """The store directory: $VIDEOQA_STORE if set, else the user's cache dir."""
+    env = os.environ.get(STORE_ENV)
+    return Path(env).expanduser() if env else Path(user_cache_dir("videoqa")) / "store"
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """How a video is indexed. Stored with each video so a later run can tell what it was built with."""
+
+    reader: str = "auto"  # "auto" (decord, PyAV where decord cannot open the file), "decord" or "pyav"
+    detector: str = "content"  # PySceneDetect detector: content, adaptive, hash, histogram, threshold
+    detector_threshold: float | None = None  # None: the detector's own default
+    min_scene_len: int = 15  # frames, as PySceneDetect counts them
+    max_chunk_seconds: float = 30.0  # longer scenes are split into chunks of at most this long
+    sample_fps: float = 1.0  # the frames layer
+    keyframes_per_chunk: int = 3  # at most; short chunks get fewer
+    thumbnail_width: int = 320
+    detect_width: int = 160  # scene detection runs on frames this wide
+
+    def fingerprint(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: Path = field(default_factory=default_store_dir)
+    index: IndexSettings = field(default_factory=IndexSettings)
+
+    def with_store(self, store: str | Path | None) -> "Settings":
+        return self if store is None else replace(self, store=Path(store).expanduser())
