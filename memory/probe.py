@@ -8,7 +8,7 @@ import av
 
 from videoqa.errors import UnreadableVideoError, VideoNotFoundError
 
-from .readers import VideoInfo, probe
+from .readers import NoVideoStream, VideoInfo, probe
 
 
 def check_video(path: str | Path) -> tuple[Path, VideoInfo]:
@@ -23,7 +23,7 @@ def check_video(path: str | Path) -> tuple[Path, VideoInfo]:
         raise UnreadableVideoError(f"{path} is empty (0 bytes). Copy or download it again.")
     try:
         info = probe(resolved)
-    except ValueError:
+    except NoVideoStream:
         raise UnreadableVideoError(f"{path} has no video stream (audio or data only). Give a file with video.") from None
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise UnreadableVideoError(

@@ -78,8 +78,7 @@ class Segmenter:
                 self.shot += 1
         chunk_end = self._open[0] + self._max_chunk
         if self._max_chunk > 0 and time > chunk_end + self._settle:
-            boundary = next((t, i) for t, i in self._recent if t >= chunk_end - 1e-6)
-            closed.append(self._close(*boundary))
+            closed.append(self._close(*self._chunk_boundary(chunk_end)))
         return closed
 
     def finish(self, end: float, end_frame: int) -> list[Segment]:
@@ -96,8 +95,8 @@ class Segmenter:
                     self.shot += 1
         while self._max_chunk > 0 and end - self._open[0] > self._max_chunk + 1e-6:
             chunk_end = self._open[0] + self._max_chunk
-            boundary = next(((t, i) for t, i in self._recent if t >= chunk_end - 1e-6), None)
-            if boundary is None:
+            boundary = self._chunk_boundary(chunk_end)
+            if boundary[0] <= self._open[0]:
                 break
             closed.append(self._close(*boundary))
         if end > self._open[0]:
@@ -108,6 +107,10 @@ class Segmenter:
         segment = Segment(self._open[0], end, self._open[1], end_frame, self.shot)
         self._open = (end, end_frame)
         return segment
+
+    def _chunk_boundary(self, chunk_end: float) -> tuple[float, int]:
+        """The last frame at or before `chunk_end`, so no chunk is longer than the maximum."""
+        return max(((t, i) for t, i in self._recent if t <= chunk_end + 1e-6), default=self._open)
 
     def _nearest(self, seconds: float) -> tuple[float, int]:
         return min(self._recent, key=lambda item: abs(item[0] - seconds))

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from .base import DecodedFrame, VideoInfo, VideoReader
-from .pyav_reader import PyAVReader, probe
+from .pyav_reader import NoVideoStream, PyAVReader, probe
 
 log = logging.getLogger(__name__)
 
@@ -34,4 +34,4 @@ def open_reader(path: Path, info: VideoInfo, backend: str = "auto") -> VideoRead
     return PyAVReader(path, info)
 
 
-__all__ = ["AVAILABLE_READERS", "DecodedFrame", "VideoInfo", "VideoReader", "open_reader", "probe"]
+__all__ = ["AVAILABLE_READERS", "NoVideoStream", "DecodedFrame", "VideoInfo", "VideoReader", "open_reader", "probe"]

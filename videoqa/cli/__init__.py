@@ -1,0 +1,1 @@
+"""The command line: a thin layer over `videoqa.VideoQA`, one module per group of commands."""

@@ -1,0 +1,101 @@
+"""`videoqa index`, `videoqa list`, `videoqa info`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from videoqa.api import VideoQA
+from videoqa.errors import VideoInputError
+from videoqa.memory.ingest import Progress
+
+from .output import clock, emit_json, error
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    index = commands.add_parser("index", help="index video files (resumable; a no-op for indexed files)")
+    index.add_argument("paths", nargs="+", metavar="PATH", help="video files")
+    index.add_argument("--detector", choices=["content", "adaptive", "hash", "histogram", "threshold"], help="scene detector (default: content)")
+    index.add_argument("--threshold", type=float, help="scene detector threshold (default: the detector's own)")
+    index.add_argument("--max-chunk", type=float, help="split scenes longer than this many seconds (default 30)")
+    index.add_argument("--fps", type=float, help="frames layer sample rate (default 1)")
+    index.add_argument("--reader", choices=["auto", "decord", "pyav"], help="decoding backend (default auto)")
+    index.set_defaults(run=run_index)
+
+    listing = commands.add_parser("list", help="list indexed videos")
+    listing.set_defaults(run=run_list)
+
+    info = commands.add_parser("info", help="show a video's scenes")
+    info.add_argument("video", help="video id, path or file name")
+    info.set_defaults(run=run_info)
+
+
+class ProgressBar:
+    """tqdm over seconds of video: position/duration, scenes found, realtime factor."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.bar: tqdm | None = None
+
+    def __call__(self, report: Progress) -> None:
+        if self.bar is None:
+            self.bar = tqdm(total=round(report.total, 1), file=sys.stderr, mininterval=0.25, dynamic_ncols=True,
+                            bar_format=f"indexing {self.name} {{bar:24}} {{desc}}")
+        self.bar.n = round(min(report.position, report.total), 1)
+        self.bar.set_description_str(
+            f"{clock(report.position)}/{clock(report.total)}  {report.stage}  scenes {report.scenes}  "
+            f"({report.realtime_factor:.0f}x realtime)", refresh=True,
+        )
+        if report.done:
+            self.bar.close()
+
+
+def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
+    overrides = {
+        "detector": args.detector, "detector_threshold": args.threshold, "max_chunk_seconds": args.max_chunk,
+        "sample_fps": args.fps, "reader": args.reader,
+    }
+    vqa.configure_index(**{k: v for k, v in overrides.items() if v is not None})
+    videos, failures = [], 0
+    for path in args.paths:
+        try:
+            bar = None if args.json or args.quiet else ProgressBar(Path(path).name)
+            video = vqa.index(path, progress=bar)
+        except VideoInputError as exc:
+            failures += 1
+            error(str(exc))
+            continue
+        videos.append(video)
+        if not args.json:
+            print(f"{video.id}  {Path(video.path).name}  {clock(video.duration)}  {len(video.scenes)} scenes  "
+                  f"{video.keyframes} keyframes  {video.frames} frames")
+    if args.json:
+        emit_json({"videos": [v.to_dict() for v in videos]})
+    return 1 if failures else 0
+
+
+def run_list(vqa: VideoQA, args: argparse.Namespace) -> int:
+    videos = vqa.videos()
+    if args.json:
+        emit_json({"videos": [v.to_dict() for v in videos]})
+        return 0
+    if not videos:
+        print("No videos indexed yet. Try: videoqa index VIDEO")
+    for v in videos:
+        print(f"{v.id}  {clock(v.duration):>8}  {len(v.scenes):4d} scenes  {v.path}")
+    return 0
+
+
+def run_info(vqa: VideoQA, args: argparse.Namespace) -> int:
+    video = vqa.video(args.video)
+    if args.json:
+        emit_json(video.to_dict())
+        return 0
+    print(f"{video.path}\n  id {video.id}  {clock(video.duration)}  {video.width}x{video.height}  {video.fps:.3f} fps  "
+          f"{video.keyframes} keyframes  {video.frames} frames")
+    for i, s in enumerate(video.scenes):
+        print(f"  {i:4d}  {s.start:9.3f}–{s.end:9.3f} s  frames {s.start_frame}–{s.end_frame}  shot {s.shot}")
+    return 0

@@ -1,0 +1,58 @@
+"""Entry point: parse, dispatch, and turn every failure into one line and a non-zero exit code."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from videoqa.api import VideoQA
+from videoqa.errors import VideoQAError
+from videoqa.settings import STORE_ENV
+
+from . import index
+from .output import error
+
+
+def _add_common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    # Accepted before or after the command; on subcommands the defaults are suppressed so a value given
+    # before the command is not overwritten.
+    default = (lambda value: argparse.SUPPRESS) if suppress else (lambda value: value)
+    parser.add_argument("--store", default=default(None), help=f"store directory (default: ${STORE_ENV} or the user cache dir)")
+    parser.add_argument("--json", action="store_true", default=default(False), help="print one JSON document on stdout")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default(False), help="no progress output")
+    parser.add_argument("--debug", action="store_true", default=default(False), help="show tracebacks and debug logs")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="videoqa", description="Question answering over long videos.")
+    _add_common(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (index,):
+        module.add_commands(commands)
+    for sub in commands.choices.values():
+        _add_common(sub, suppress=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        with VideoQA(store=args.store) as vqa:
+            return args.run(vqa, args)
+    except VideoQAError as exc:
+        error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        error("interrupted. Nothing committed is lost: run the same command again to resume.")
+        return 130
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        if args.debug:
+            raise
+        error(f"unexpected error: {type(exc).__name__}: {exc}. Rerun with --debug for details, and please report it.")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
