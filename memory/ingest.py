@@ -1,5 +1,5 @@
-"""Ingest: one decoding pass feeds scene detection, keyframe choice and the frames layer, committing a
-checkpoint each time a segment closes, so a killed run resumes where the last checkpoint ended."""
+"""Ingest, in resumable stages: subtitles, then one decoding pass that feeds scene detection, keyframe
+choice, the frames layer, tags, vectors and OCR (committed a segment at a time), then speech."""
 
 from __future__ import annotations
 
@@ -7,24 +7,31 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
-
+from videoqa.models.registry import IndexModels, load_models
 from videoqa.results import IndexedVideo
 from videoqa.settings import IndexSettings
 
+from .audio import audio_windows
+from .enrich import MODEL_IMAGE_WIDTH, OCR_WIDTH, Enricher, KeyframeJob, SampleJob, thumbnail_writer
 from .hashing import content_hash
 from .keyframes import Candidate, pick_keyframes, signature
 from .probe import check_video
 from .readers import DecodedFrame, VideoInfo, open_reader
 from .scenes import Segment, Segmenter
-from .store import KeyframeRow, Store, VideoRow
+from .store import Checkpoint, KeyframeRow, NewText, Store, TextRow, VideoRow
+from .subtitles import embedded_cues, read_subtitle_file, sidecar_files
+from .vectors import check_embedder
 
 log = logging.getLogger(__name__)
 
 CANDIDATES_PER_SECOND = 4  # keyframe candidates; enough to catch short scenes, cheap to keep
+CHECKPOINT_SAMPLES = 16  # commit once this many frames-layer samples are waiting (batches the models)
+MAX_PENDING_CHECKPOINTS = 2  # bounds memory: the pass waits for the worker beyond this
+OCR_EVERY = 4.0  # seconds between frames read for on-screen text, besides the keyframes
 
 
 @dataclass
@@ -47,9 +54,22 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-def ingest_video(store: Store, path: str | Path, settings: IndexSettings, progress: ProgressCallback | None = None) -> IndexedVideo:
+def models_for(settings: IndexSettings) -> IndexModels:
+    return load_models(settings.text_model, settings.tags, settings.clip_model, settings.ocr, settings.speech_model)
+
+
+def ingest_video(
+    store: Store,
+    path: str | Path,
+    settings: IndexSettings,
+    progress: ProgressCallback | None = None,
+    subtitles: str | Path | None = None,
+    models: IndexModels | None = None,
+) -> IndexedVideo:
     """Index `path` into `store` (a no-op if it is already indexed with these settings)."""
     resolved, info = check_video(path)
+    subtitle_files = [Path(subtitles).expanduser()] if subtitles else sidecar_files(resolved)
+    cues = [cue for f in subtitle_files for cue in read_subtitle_file(f)]  # bad subtitles fail before any write
     video_id = content_hash(resolved)
     fingerprint = settings.fingerprint()
     row = store.video_row(video_id)
@@ -57,99 +77,183 @@ def ingest_video(store: Store, path: str | Path, settings: IndexSettings, progre
         if row.path != str(resolved):
             store.update_path(video_id, resolved)
         return store.indexed_video(video_id)
+    models = models or models_for(settings)
+    enricher = Enricher(models, 1.0 / settings.sample_fps)
+    for modality, (model, dim) in _loaded_embedders(enricher).items():
+        check_embedder(store.conn, modality, model, dim, store.root)
     if row is None or row.settings != fingerprint:
         row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
     elif row.path != str(resolved):
         store.update_path(video_id, resolved)
-    _Pass(store, row, resolved, info, settings, progress).run()
+    done = store.stages(video_id)
+    if "subtitles" not in done:
+        _subtitles_stage(store, row, resolved, cues, enricher)
+    if "visual" not in done:
+        _VisualPass(store, row, resolved, info, settings, enricher, progress).run()
+    if "speech" not in done:
+        _speech_stage(store, row, resolved, info, models, enricher, progress)
     store.finish_video(video_id)
+    for modality in enricher.embedders():
+        store.vector_index(modality).sync()
     return store.indexed_video(video_id)
 
 
+def _loaded_embedders(enricher: Enricher) -> dict[str, tuple[str, int]]:
+    # Loading the text model fixes its real dimension before we compare it with the store's.
+    enricher.models.text.embed_texts(["dimension probe"])
+    if enricher.models.clip is not None:
+        enricher.models.clip.embed_texts(["dimension probe"])
+    return enricher.embedders()
+
+
+def _subtitles_stage(store: Store, row: VideoRow, path: Path, cues, enricher: Enricher) -> None:
+    texts = [NewText(TextRow(c.start, max(c.end, c.start), "subtitle", c.text, {"file": True})) for c in cues]
+    try:
+        texts += [NewText(TextRow(c.start, c.end, "subtitle", c.text, {"stream": True})) for c in embedded_cues(path)]
+    except Exception as exc:  # an unreadable subtitle stream must not stop the ingest of the picture
+        log.warning("skipping embedded subtitles of %s: %s", path, exc)
+    enricher.embed(texts)
+    store.commit(row.id, Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"))
+
+
+def _speech_stage(store: Store, row: VideoRow, path: Path, info: VideoInfo, models: IndexModels, enricher: Enricher,
+                  progress: ProgressCallback | None) -> None:
+    texts: list[NewText] = []
+    if models.speech is not None and info.has_audio:
+        started = time.monotonic()
+        for offset, audio in audio_windows(path):
+            for segment in models.speech.transcribe(audio, 16000):
+                texts.append(NewText(TextRow(offset + segment.start, offset + segment.end, "transcript", segment.text)))
+            if progress:
+                position = min(info.duration, offset + len(audio) / 16000)
+                progress(Progress("speech", position, info.duration, 0, time.monotonic() - started, position))
+        enricher.embed(texts)
+    store.commit(row.id, Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="speech"))
+
+
 @dataclass
-class _Pass:
+class _VisualPass:
     store: Store
     row: VideoRow
     path: Path
     info: VideoInfo
     settings: IndexSettings
+    enricher: Enricher
     progress: ProgressCallback | None
     candidates: list[Candidate] = field(default_factory=list)
-    samples: list[DecodedFrame] = field(default_factory=list)
+    samples: list[SampleJob] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    keyframes: list[KeyframeJob] = field(default_factory=list)
 
     def run(self) -> None:
         settings, row = self.settings, self.row
         reader_name = "pyav" if settings.reader == "auto" else settings.reader
         reader = open_reader(self.path, self.info, reader_name)
         self.segment_idx = self.store.segment_count(row.id)
+        self.committed_segments = self.segment_idx
+        self.write_thumbnail = thumbnail_writer(self.store, settings.thumbnail_width)
         segmenter = Segmenter(settings, self.info.fps, row.resume_time, row.resume_frame, row.resume_shot)
         sample_step = 1.0 / settings.sample_fps
         candidate_step = 1.0 / CANDIDATES_PER_SECOND
         next_sample = math.ceil(row.resume_time / sample_step - 1e-6) * sample_step
         next_candidate = math.ceil(row.resume_time / candidate_step - 1e-6) * candidate_step
-        started = time.monotonic()
+        self.started = time.monotonic()
         shown_at = -math.inf
         last: DecodedFrame | None = None
-        try:
-            for frame in reader.iter_frames(start_time=row.resume_time, start_index=row.resume_frame):
-                detect = frame.detect_image(settings.detect_width)
-                if frame.time >= next_candidate - 1e-6:
-                    self.candidates.append(Candidate(frame, signature(detect)))
-                    next_candidate = (math.floor(frame.time / candidate_step + 1e-6) + 1) * candidate_step
-                if frame.time >= next_sample - 1e-6:
-                    self.samples.append(frame)
-                    next_sample = (math.floor(frame.time / sample_step + 1e-6) + 1) * sample_step
-                closed = segmenter.push(frame.time, frame.index, detect)
-                if closed:
-                    self._commit(closed, segmenter.shot)
-                last = frame
-                if self.progress and frame.time - shown_at >= 1.0:
-                    shown_at = frame.time
-                    self._report(frame.time, started)
-        finally:
-            reader.close()
-        if last is None:
-            end, end_frame = max(row.resume_time, self.info.duration), row.resume_frame
-        else:
-            frame_step = 1.0 / self.info.fps if self.info.fps else 0.0
-            end, end_frame = max(self.info.duration, last.time + frame_step), last.index + 1
-        self._commit(segmenter.finish(end, end_frame), segmenter.shot, duration=end)
+        previous_sample_signature = None
+        self.pending: list[Future] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="videoqa-enrich") as worker:
+            self.worker = worker
+            try:
+                for frame in reader.iter_frames(start_time=row.resume_time, start_index=row.resume_frame):
+                    detect = frame.detect_image(settings.detect_width)
+                    is_candidate = frame.time >= next_candidate - 1e-6
+                    is_sample = frame.time >= next_sample - 1e-6
+                    if is_candidate or is_sample:
+                        frame_signature = signature(detect)
+                    if is_candidate:
+                        self.candidates.append(Candidate(frame, frame_signature))
+                        next_candidate = (math.floor(frame.time / candidate_step + 1e-6) + 1) * candidate_step
+                    if is_sample:
+                        change = None if previous_sample_signature is None else float(abs(frame_signature - previous_sample_signature).mean())
+                        previous_sample_signature = frame_signature
+                        self.samples.append(SampleJob(frame.time, frame.index, frame.rgb(MODEL_IMAGE_WIDTH), frame_signature, change))
+                        next_sample = (math.floor(frame.time / sample_step + 1e-6) + 1) * sample_step
+                    for segment in segmenter.push(frame.time, frame.index, detect):
+                        self._close(segment)
+                    if self.segments and len([s for s in self.samples if s.time < self.segments[-1].end]) >= CHECKPOINT_SAMPLES:
+                        self._checkpoint(segmenter.shot)
+                    last = frame
+                    if self.progress and frame.time - shown_at >= 1.0:
+                        shown_at = frame.time
+                        self._report(frame.time)
+            finally:
+                reader.close()
+            if last is None:
+                end, end_frame = max(row.resume_time, self.info.duration), row.resume_frame
+            else:
+                frame_step = 1.0 / self.info.fps if self.info.fps else 0.0
+                end, end_frame = max(self.info.duration, last.time + frame_step), last.index + 1
+            for segment in segmenter.finish(end, end_frame):
+                self._close(segment)
+            self._checkpoint(segmenter.shot, duration=end, stage_done="visual")
+            for future in self.pending:
+                future.result()
         if self.progress:
-            self._report(end, started, done=True)
+            self._report(end, done=True)
 
-    def _report(self, position: float, started: float, done: bool = False) -> None:
+    def _report(self, position: float, done: bool = False) -> None:
         assert self.progress is not None
         self.progress(Progress(
-            "decode+scenes", position, max(self.info.duration, position), self.segment_idx,
-            time.monotonic() - started, position - self.row.resume_time, done,
+            "decode+scenes+tags", position, max(self.info.duration, position), self.segment_idx,
+            time.monotonic() - self.started, position - self.row.resume_time, done,
         ))
 
-    def _commit(self, segments: list[Segment], next_shot: int, duration: float | None = None) -> None:
-        keyframes: list[KeyframeRow] = []
-        for offset, segment in enumerate(segments):
-            keyframes += self._keyframes(segment, self.segment_idx + offset)
-        resume_time = segments[-1].end if segments else self.row.resume_time
-        frames = [(f.time, f.index) for f in self.samples if f.time < resume_time - 1e-6]
-        self.samples = [f for f in self.samples if f.time >= resume_time - 1e-6]
-        self.store.commit_progress(
-            self.row.id, segments, self.segment_idx, keyframes, frames, resume_time,
-            segments[-1].end_frame if segments else self.row.resume_frame, next_shot, duration=duration,
-        )
-        self.segment_idx += len(segments)
-
-    def _keyframes(self, segment: Segment, segment_idx: int) -> list[KeyframeRow]:
+    def _close(self, segment: Segment) -> None:
+        idx = self.segment_idx
+        self.segment_idx += 1
+        self.segments.append(segment)
         inside = [c for c in self.candidates if segment.start - 1e-6 <= c.frame.time < segment.end - 1e-6]
         if not inside and self.candidates:  # a segment shorter than the candidate step
             inside = [min(self.candidates, key=lambda c: abs(c.frame.time - segment.start))]
         # Keep the newest candidate: a following short segment may have none of its own.
         self.candidates = [c for c in self.candidates if c.frame.time >= segment.end - 1e-6] or self.candidates[-1:]
-        rows = []
-        folder = self.store.thumbnail_dir(self.row.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        for candidate, change in pick_keyframes(inside, segment.end - segment.start, self.settings.keyframes_per_chunk):
+        folder = self.store.thumbnail_dir(self.row.id).relative_to(self.store.root)
+        chosen = pick_keyframes(inside, segment.end - segment.start, self.settings.keyframes_per_chunk)
+        for candidate, change in chosen:
             frame = candidate.frame
-            target = folder / f"{frame.index:08d}.jpg"
-            image = cv2.cvtColor(frame.rgb(self.settings.thumbnail_width), cv2.COLOR_RGB2BGR)
-            cv2.imwrite(str(target), image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-            rows.append(KeyframeRow(segment_idx, frame.time, frame.index, change, str(target.relative_to(self.store.root))))
-        return rows
+            row = KeyframeRow(idx, frame.time, frame.index, change, str(folder / f"{frame.index:08d}.jpg"))
+            self.keyframes.append(KeyframeJob(frame.time, frame.rgb(OCR_WIDTH), candidate.signature, segment.end, row))
+        if self.enricher.models.ocr is not None:
+            # On-screen text often appears mid-shot (a lower third): read a frame every OCR_EVERY seconds too.
+            times = [c.frame.time for c, _ in chosen]
+            for candidate in inside:
+                t = candidate.frame.time
+                on_grid = abs(t / OCR_EVERY - round(t / OCR_EVERY)) * OCR_EVERY < 0.5 / CANDIDATES_PER_SECOND
+                if on_grid and all(abs(t - k) >= 1.0 for k in times):
+                    times.append(t)
+                    self.keyframes.append(KeyframeJob(t, candidate.frame.rgb(OCR_WIDTH), candidate.signature, segment.end, None))
+
+    def _checkpoint(self, next_shot: int, duration: float | None = None, stage_done: str | None = None) -> None:
+        """Hand everything before the end of the last closed segment to the worker, which commits it."""
+        if not self.segments and stage_done is None:
+            return
+        resume_time = self.segments[-1].end if self.segments else self.row.resume_time
+        resume_frame = self.segments[-1].end_frame if self.segments else self.row.resume_frame
+        samples = [s for s in self.samples if s.time < resume_time - 1e-6]
+        self.samples = self.samples[len(samples):]
+        segments, first, keyframes = self.segments, self.committed_segments, self.keyframes
+        self.segments, self.keyframes = [], []
+        self.committed_segments = self.segment_idx
+        resume = (resume_time, resume_frame, next_shot)
+        while len(self.pending) >= MAX_PENDING_CHECKPOINTS:
+            self.pending.pop(0).result()
+        self.pending.append(self.worker.submit(self._enrich_and_commit, segments, first, keyframes, samples, resume, duration, stage_done))
+
+    def _enrich_and_commit(self, segments, first, keyframes, samples, resume, duration, stage_done) -> None:
+        frames, new_keyframes, texts, extend = self.enricher.frames(samples, keyframes, self.write_thumbnail)
+        checkpoint = Checkpoint(
+            segments=segments, first_segment_idx=first, keyframes=new_keyframes, frames=frames, texts=texts,
+            extend_texts=extend, embedders=self.enricher.embedders(), resume=resume, duration=duration, stage_done=stage_done,
+        )
+        self.enricher.committed(texts, self.store.commit(self.row.id, checkpoint))

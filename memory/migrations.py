@@ -73,3 +73,23 @@ def migrate(conn: sqlite3.Connection) -> int:
             continue
         conn.executescript(f"BEGIN; {script}; INSERT INTO schema_migrations VALUES ({version}, {time.time()}); COMMIT;")
     return len(MIGRATIONS)
+
+MIGRATIONS.append(
+    # 2: searchable memory: vectors (source of truth for the FAISS files), embedder identity, ingest stages
+    """
+    CREATE TABLE vectors (
+        id INTEGER PRIMARY KEY,
+        modality TEXT NOT NULL,      -- text | visual | clip
+        video_id TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,          -- frame | keyframe | text
+        ref INTEGER NOT NULL,        -- row id in frames, keyframes or texts
+        start REAL NOT NULL, end REAL NOT NULL,
+        vec BLOB NOT NULL
+    );
+    CREATE INDEX vectors_by_video ON vectors(modality, video_id);
+    CREATE TABLE embedders (modality TEXT PRIMARY KEY, model TEXT NOT NULL, dim INTEGER NOT NULL);
+    ALTER TABLE videos ADD COLUMN stages TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE keyframes ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE frames ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    """
+)

@@ -7,8 +7,10 @@ import json
 import shutil
 import sqlite3
 import time
+
+import numpy as np
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from videoqa.errors import IncompatibleStoreError, StoreError, VideoNotIndexedError
@@ -17,6 +19,7 @@ from videoqa.results import IndexedVideo, Scene
 from .migrations import MIGRATIONS, migrate
 from .readers import VideoInfo
 from .scenes import Segment
+from .vectors import VectorIndex, from_blobs, register_embedder, to_blob
 
 DB_NAME = "index.sqlite"
 
@@ -53,7 +56,44 @@ class TextRow:
     end: float
     source: str
     text: str
-    meta: dict
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class NewKeyframe:
+    row: KeyframeRow
+    tags: list = field(default_factory=list)
+    vectors: dict = field(default_factory=dict)  # modality -> vector
+
+
+@dataclass
+class NewFrame:
+    time: float
+    frame: int
+    tags: list = field(default_factory=list)
+    vectors: dict = field(default_factory=dict)
+
+
+@dataclass
+class NewText:
+    row: TextRow
+    vectors: dict = field(default_factory=dict)
+
+
+@dataclass
+class Checkpoint:
+    """One atomic write of ingest progress."""
+
+    segments: Sequence[Segment] = ()
+    first_segment_idx: int = 0
+    keyframes: list[NewKeyframe] = field(default_factory=list)
+    frames: list[NewFrame] = field(default_factory=list)
+    texts: list[NewText] = field(default_factory=list)
+    extend_texts: list[tuple[int, float]] = field(default_factory=list)  # (text id, new end)
+    embedders: dict = field(default_factory=dict)  # modality -> (model, dim)
+    resume: tuple[float, int, int] | None = None  # time, frame, shot
+    duration: float | None = None
+    stage_done: str | None = None
 
 
 class Store:
@@ -65,6 +105,7 @@ class Store:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the store at {self.root}: {exc}. Pass --store DIR or set VIDEOQA_STORE.") from exc
         self.conn.row_factory = sqlite3.Row
+        self._indexes: dict[str, VectorIndex] = {}
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         if self._has_table("schema_migrations"):
@@ -112,7 +153,8 @@ class Store:
             self._delete_rows(video_id)
             self.conn.execute("DELETE FROM videos WHERE id=?", (video_id,))
             self.conn.execute(
-                "INSERT INTO videos VALUES (?,?,?,?,?,?,?,?,'indexing',0,0,0,?,?,?)",
+                "INSERT INTO videos (id, path, size, duration, fps, width, height, has_audio, status, resume_time, resume_frame,"
+                " resume_shot, settings, created, updated) VALUES (?,?,?,?,?,?,?,?,'indexing',0,0,0,?,?,?)",
                 (video_id, str(path), size, info.duration, info.fps, info.width, info.height,
                  int(info.has_audio), json.dumps(settings, sort_keys=True), now, now),
             )
@@ -123,36 +165,61 @@ class Store:
         with self.conn:
             self.conn.execute("UPDATE videos SET path=?, updated=? WHERE id=?", (str(path), time.time(), video_id))
 
-    def commit_progress(
-        self,
-        video_id: str,
-        segments: Sequence[Segment],
-        first_segment_idx: int,
-        keyframes: Iterable[KeyframeRow],
-        frames: Iterable[tuple[float, int]],
-        resume_time: float,
-        resume_frame: int,
-        resume_shot: int,
-        texts: Iterable[TextRow] = (),
-        duration: float | None = None,
-    ) -> None:
-        """Everything before `resume_time`, in one transaction: a crash leaves the previous checkpoint."""
+    def commit(self, video_id: str, checkpoint: "Checkpoint") -> list[int]:
+        """Everything in `checkpoint`, in one transaction: a crash leaves the previous checkpoint.
+        Returns the row ids of the texts it added, in order."""
+        c = checkpoint
         with self.conn:
             self.conn.executemany(
                 "INSERT INTO scenes (video_id, idx, shot, start, end, start_frame, end_frame) VALUES (?,?,?,?,?,?,?)",
-                [(video_id, first_segment_idx + i, s.shot, s.start, s.end, s.start_frame, s.end_frame) for i, s in enumerate(segments)],
+                [(video_id, c.first_segment_idx + i, s.shot, s.start, s.end, s.start_frame, s.end_frame) for i, s in enumerate(c.segments)],
             )
-            self.conn.executemany(
-                "INSERT INTO keyframes (video_id, scene_idx, time, frame, change, thumbnail) VALUES (?,?,?,?,?,?)",
-                [(video_id, k.scene_idx, k.time, k.frame, k.change, k.thumbnail) for k in keyframes],
-            )
-            self.conn.executemany("INSERT INTO frames (video_id, time, frame) VALUES (?,?,?)", [(video_id, t, f) for t, f in frames])
-            self.add_texts(video_id, texts, commit=False)
-            self.conn.execute(
-                "UPDATE videos SET resume_time=?, resume_frame=?, resume_shot=?, updated=?, duration=coalesce(?, duration)"
-                " WHERE id=?",
-                (resume_time, resume_frame, resume_shot, time.time(), duration, video_id),
-            )
+            for k in c.keyframes:
+                cur = self.conn.execute(
+                    "INSERT INTO keyframes (video_id, scene_idx, time, frame, change, thumbnail, tags) VALUES (?,?,?,?,?,?,?)",
+                    (video_id, k.row.scene_idx, k.row.time, k.row.frame, k.row.change, k.row.thumbnail, json.dumps(k.tags)),
+                )
+                self._add_vectors(video_id, "keyframe", int(cur.lastrowid), k.row.time, k.row.time, k.vectors)
+            for f in c.frames:
+                cur = self.conn.execute(
+                    "INSERT INTO frames (video_id, time, frame, tags) VALUES (?,?,?,?)", (video_id, f.time, f.frame, json.dumps(f.tags))
+                )
+                self._add_vectors(video_id, "frame", int(cur.lastrowid), f.time, f.time, f.vectors)
+            text_ids = []
+            for t in c.texts:
+                cur = self.conn.execute(
+                    "INSERT INTO texts (video_id, start, end, source, text, meta) VALUES (?,?,?,?,?,?)",
+                    (video_id, t.row.start, t.row.end, t.row.source, t.row.text, json.dumps(t.row.meta)),
+                )
+                text_ids.append(int(cur.lastrowid))
+                self._add_vectors(video_id, "text", text_ids[-1], t.row.start, t.row.end, t.vectors)
+            for text_id, end in c.extend_texts:
+                self.conn.execute("UPDATE texts SET end=? WHERE id=?", (end, text_id))
+                self.conn.execute("UPDATE vectors SET end=? WHERE kind='text' AND ref=?", (end, text_id))
+            for modality, (model, dim) in c.embedders.items():
+                register_embedder(self.conn, modality, model, dim)
+            if c.resume is not None:
+                resume_time, resume_frame, resume_shot = c.resume
+                self.conn.execute(
+                    "UPDATE videos SET resume_time=?, resume_frame=?, resume_shot=?, updated=? WHERE id=?",
+                    (resume_time, resume_frame, resume_shot, time.time(), video_id),
+                )
+            if c.duration is not None:
+                self.conn.execute("UPDATE videos SET duration=? WHERE id=?", (c.duration, video_id))
+            if c.stage_done is not None:
+                stages = json.loads(self.conn.execute("SELECT stages FROM videos WHERE id=?", (video_id,)).fetchone()[0])
+                self.conn.execute("UPDATE videos SET stages=? WHERE id=?", (json.dumps(sorted(set(stages) | {c.stage_done})), video_id))
+        return text_ids
+
+    def _add_vectors(self, video_id: str, kind: str, ref: int, start: float, end: float, vectors: dict) -> None:
+        self.conn.executemany(
+            "INSERT INTO vectors (modality, video_id, kind, ref, start, end, vec) VALUES (?,?,?,?,?,?,?)",
+            [(modality, video_id, kind, ref, start, end, to_blob(v)) for modality, v in vectors.items()],
+        )
+
+    def stages(self, video_id: str) -> set[str]:
+        row = self.conn.execute("SELECT stages FROM videos WHERE id=?", (video_id,)).fetchone()
+        return set(json.loads(row[0])) if row else set()
 
     def finish_video(self, video_id: str) -> None:
         with self.conn:
@@ -165,7 +232,7 @@ class Store:
         shutil.rmtree(self.thumbnail_dir(video_id), ignore_errors=True)
 
     def _delete_rows(self, video_id: str) -> None:
-        for table in ("scenes", "keyframes", "frames", "texts"):
+        for table in ("scenes", "keyframes", "frames", "texts", "vectors"):
             self.conn.execute(f"DELETE FROM {table} WHERE video_id=?", (video_id,))
 
     # -- reading ------------------------------------------------------------------------------
@@ -202,22 +269,6 @@ class Store:
         )
 
     # -- texts --------------------------------------------------------------------------------
-    def add_texts(self, video_id: str, texts: Iterable[TextRow], commit: bool = True) -> list[int]:
-        ids: list[int] = []
-        def insert() -> None:
-            for t in texts:
-                cur = self.conn.execute(
-                    "INSERT INTO texts (video_id, start, end, source, text, meta) VALUES (?,?,?,?,?,?)",
-                    (video_id, t.start, t.end, t.source, t.text, json.dumps(t.meta)),
-                )
-                ids.append(int(cur.lastrowid))
-        if commit:
-            with self.conn:
-                insert()
-        else:
-            insert()
-        return ids
-
     def texts(self, video_id: str, start: float = 0.0, end: float = float("inf"), sources: Sequence[str] | None = None) -> list[TextRow]:
         query = "SELECT * FROM texts WHERE video_id=? AND end>=? AND start<=?"
         params: list[object] = [video_id, start, end]
@@ -228,6 +279,60 @@ class Store:
             TextRow(r["start"], r["end"], r["source"], r["text"], json.loads(r["meta"]))
             for r in self.conn.execute(query + " ORDER BY start", params)
         ]
+
+    # -- vectors ------------------------------------------------------------------------------
+    def vector_index(self, modality: str) -> VectorIndex:
+        if modality not in self._indexes:
+            self._indexes[modality] = VectorIndex(self.root, modality, self.conn)
+        return self._indexes[modality]
+
+    def video_vectors(self, modality: str, video_id: str) -> tuple[list[tuple], np.ndarray]:
+        """(rows of (id, kind, ref, start, end), matrix) of one video's vectors of a modality."""
+        rows = self.conn.execute(
+            "SELECT id, kind, ref, start, end, vec FROM vectors WHERE modality=? AND video_id=? ORDER BY id", (modality, video_id)
+        ).fetchall()
+        dim = self.embedder_dim(modality)
+        return [tuple(r[:5]) for r in rows], from_blobs([r[5] for r in rows], dim or 0)
+
+    def vector_rows(self, ids: Sequence[int]) -> dict[int, tuple]:
+        """id -> (video_id, kind, ref, start, end)"""
+        found: dict[int, tuple] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            for r in self.conn.execute(
+                f"SELECT id, video_id, kind, ref, start, end FROM vectors WHERE id IN ({','.join('?' * len(part))})", part
+            ):
+                found[r[0]] = tuple(r[1:])
+        return found
+
+    def embedder_dim(self, modality: str) -> int | None:
+        row = self.conn.execute("SELECT dim FROM embedders WHERE modality=?", (modality,)).fetchone()
+        return row[0] if row else None
+
+    def embedder(self, modality: str) -> tuple[str, int] | None:
+        row = self.conn.execute("SELECT model, dim FROM embedders WHERE modality=?", (modality,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def text_rows(self, ids: Sequence[int]) -> dict[int, TextRow]:
+        found: dict[int, TextRow] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            for r in self.conn.execute(f"SELECT * FROM texts WHERE id IN ({','.join('?' * len(part))})", part):
+                found[r["id"]] = TextRow(r["start"], r["end"], r["source"], r["text"], json.loads(r["meta"]))
+        return found
+
+    def frame_tags(self, kind: str, ref: int) -> list:
+        table = "frames" if kind == "frame" else "keyframes"
+        row = self.conn.execute(f"SELECT tags FROM {table} WHERE id=?", (ref,)).fetchone()
+        return json.loads(row[0]) if row else []
+
+    def nearest_keyframe(self, video_id: str, at: float) -> KeyframeRow | None:
+        row = self.conn.execute(
+            "SELECT * FROM keyframes WHERE video_id=? ORDER BY abs(time - ?) LIMIT 1", (video_id, at)
+        ).fetchone()
+        return KeyframeRow(row["scene_idx"], row["time"], row["frame"], row["change"], row["thumbnail"]) if row else None
 
     # -- files --------------------------------------------------------------------------------
     def thumbnail_dir(self, video_id: str) -> Path:

@@ -2,8 +2,9 @@
 
 from videoqa.api import VideoQA
 from videoqa.errors import VideoQAError
+from videoqa.memory.search import Moment
 from videoqa.results import IndexedVideo, Keyframe, Scene
 from videoqa.settings import IndexSettings, Settings
 
-__all__ = ["IndexSettings", "IndexedVideo", "Keyframe", "Scene", "Settings", "VideoQA", "VideoQAError"]
+__all__ = ["IndexSettings", "IndexedVideo", "Keyframe", "Moment", "Scene", "Settings", "VideoQA", "VideoQAError"]
 __version__ = "0.1.0"

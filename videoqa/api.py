@@ -6,7 +6,10 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from videoqa.memory.ingest import ProgressCallback, ingest_video
+from videoqa.memory.ingest import ProgressCallback, ingest_video, models_for
+from videoqa.memory.search import Moment
+from videoqa.memory.search import search as search_moments
+from videoqa.models.registry import IndexModels
 from videoqa.memory.store import Store
 from videoqa.results import IndexedVideo
 from videoqa.settings import IndexSettings, Settings
@@ -31,12 +34,21 @@ class VideoQA:
         """Change how later `index` calls work (e.g. `detector="adaptive"`, `sample_fps=2`)."""
         self.settings = replace(self.settings, index=replace(self.settings.index, **changes))
 
-    def index(self, path: str | Path, progress: ProgressCallback | None = None) -> IndexedVideo:
-        """Index one video file (resumes an interrupted run; a no-op when already indexed)."""
-        return ingest_video(self.store, path, self.settings.index, progress)
+    def index(self, path: str | Path, progress: ProgressCallback | None = None, subtitles: str | Path | None = None) -> IndexedVideo:
+        """Index one video file (resumes an interrupted run; a no-op when already indexed). Subtitles come
+        from `subtitles` if given, else from .srt/.vtt files beside the video with the same name."""
+        return ingest_video(self.store, path, self.settings.index, progress, subtitles=subtitles)
 
     def index_many(self, paths: Iterable[str | Path], progress: ProgressCallback | None = None) -> list[IndexedVideo]:
         return [self.index(p, progress) for p in paths]
+
+    def search(self, video: VideoRef | None, query: str, k: int = 5) -> list[Moment]:
+        """Ranked moments for `query` in one video, or across the whole store when `video` is None."""
+        ids = None if video is None else [self.video(video).id]
+        return search_moments(self.store, self.models(), query, ids, k)
+
+    def models(self) -> IndexModels:
+        return models_for(self.settings.index)
 
     def videos(self) -> list[IndexedVideo]:
         return [self.store.indexed_video(row.id) for row in self.store.videos() if row.status == "ready"]

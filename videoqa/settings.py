@@ -30,6 +30,11 @@ class IndexSettings:
     keyframes_per_chunk: int = 3  # at most; short chunks get fewer
     thumbnail_width: int = 320
     detect_width: int = 160  # scene detection runs on frames this wide
+    text_model: str = "all-MiniLM-L6-v2"  # packaged offline; any sentence-transformers name online
+    tags: bool = True  # visual tags and features (EfficientNet-Lite0, packaged)
+    clip_model: str | None = None  # e.g. "openai/clip-vit-base-patch32" (downloads from the hub)
+    ocr: bool = True  # on-screen text on keyframes (RapidOCR, packaged)
+    speech_model: str | None = "whisper-base-packaged"  # None: no transcript; or any faster-whisper name
 
     def fingerprint(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

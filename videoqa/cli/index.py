@@ -23,6 +23,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--max-chunk", type=float, help="split scenes longer than this many seconds (default 30)")
     index.add_argument("--fps", type=float, help="frames layer sample rate (default 1)")
     index.add_argument("--reader", choices=["auto", "decord", "pyav"], help="decoding backend (default auto)")
+    index.add_argument("--subtitles", help="a subtitle file (.srt/.vtt) for the video (default: one beside it with the same name)")
+    index.add_argument("--clip", metavar="MODEL", help="also embed frames with this CLIP model (Hugging Face id; downloads once)")
+    index.add_argument("--no-tags", action="store_true", help="skip visual tags")
+    index.add_argument("--no-ocr", action="store_true", help="skip on-screen text")
+    index.add_argument("--no-speech", action="store_true", help="skip speech recognition")
+    index.add_argument("--speech-model", help="faster-whisper model name (default: the packaged Whisper base)")
     index.set_defaults(run=run_index)
 
     listing = commands.add_parser("list", help="list indexed videos")
@@ -56,14 +62,18 @@ class ProgressBar:
 def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
     overrides = {
         "detector": args.detector, "detector_threshold": args.threshold, "max_chunk_seconds": args.max_chunk,
-        "sample_fps": args.fps, "reader": args.reader,
+        "sample_fps": args.fps, "reader": args.reader, "clip_model": args.clip, "speech_model": args.speech_model,
+        "tags": False if args.no_tags else None, "ocr": False if args.no_ocr else None,
     }
+    if args.no_speech:
+        overrides["speech_model"] = None
+        vqa.configure_index(speech_model=None)
     vqa.configure_index(**{k: v for k, v in overrides.items() if v is not None})
     videos, failures = [], 0
     for path in args.paths:
         try:
             bar = None if args.json or args.quiet else ProgressBar(Path(path).name)
-            video = vqa.index(path, progress=bar)
+            video = vqa.index(path, progress=bar, subtitles=args.subtitles)
         except VideoInputError as exc:
             failures += 1
             error(str(exc))

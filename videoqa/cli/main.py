@@ -10,7 +10,7 @@ from videoqa.api import VideoQA
 from videoqa.errors import VideoQAError
 from videoqa.settings import STORE_ENV
 
-from . import index
+from . import index, search
 from .output import error
 
 
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="videoqa", description="Question answering over long videos.")
     _add_common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (index,):
+    for module in (index, search):
         module.add_commands(commands)
     for sub in commands.choices.values():
         _add_common(sub, suppress=True)
@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     except VideoQAError as exc:
         error(str(exc))
         return 1
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): nothing to say
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         error("interrupted. Nothing committed is lost: run the same command again to resume.")
         return 130

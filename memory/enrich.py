@@ -1,0 +1,194 @@
+"""What ingest learns about frames besides their time: visual tags and vectors, on-screen text, and the
+text embeddings of everything that becomes text. Runs on a worker thread beside the decoding pass."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from videoqa.models.registry import IndexModels
+
+from .picture import brightness_word, colour_words, motion_word
+from .store import KeyframeRow, NewFrame, NewKeyframe, NewText, TextRow
+
+MODEL_IMAGE_WIDTH = 320  # frames go to taggers and CLIP at this width (they resize further themselves)
+OCR_WIDTH = 640
+OCR_MERGE_GAP = 12.0  # seconds: the same text on keyframes this close is one row
+SAME_PICTURE = 1.5  # mean grey difference (0-255) of tiny images below which two frames count as one picture
+
+
+@dataclass
+class SampleJob:
+    """A frames-layer sample, already converted: the decoded frame is not kept."""
+
+    time: float
+    index: int
+    image: np.ndarray  # RGB, MODEL_IMAGE_WIDTH wide
+    signature: np.ndarray
+    change: float | None  # picture change since the previous sample
+
+
+@dataclass
+class KeyframeJob:
+    time: float
+    image: np.ndarray  # RGB, OCR_WIDTH wide; the worker writes the thumbnail from it
+    signature: np.ndarray
+    segment_end: float
+    row: KeyframeRow | None  # None: a frame read for on-screen text only, not a keyframe
+
+
+@dataclass
+class _OpenOcr:
+    text_id: int
+    key: str
+    end: float
+
+
+@dataclass
+class Enricher:
+    models: IndexModels
+    sample_step: float
+    last_ocr: _OpenOcr | None = None
+
+    def embedders(self) -> dict[str, tuple[str, int]]:
+        found = {"text": (self.models.text.name, self.models.text.dim)}
+        if self.models.tagger is not None:
+            found["visual"] = (self.models.tagger.name, self.models.tagger.dim)
+        if self.models.clip is not None:
+            found["clip"] = (self.models.clip.name, self.models.clip.dim)
+        return found
+
+    def frames(self, samples: list[SampleJob], keyframes: list[KeyframeJob], thumbnails) -> tuple[list[NewFrame], list[NewKeyframe], list[NewText], list[tuple[int, float]]]:
+        """Tags and vectors for samples and keyframes; tag and OCR text rows; OCR rows to extend."""
+        real_keyframes = [k for k in keyframes if k.row is not None]
+        for job in real_keyframes:
+            thumbnails(job.row.thumbnail, job.image)
+        images = [s.image for s in samples] + [_shrink(k.image, MODEL_IMAGE_WIDTH) for k in real_keyframes]
+        signatures = [s.signature for s in samples] + [k.signature for k in real_keyframes]
+        visual = self._tag(images, signatures, [s.change for s in samples] + [None] * len(real_keyframes))
+        clip = self.models.clip.embed_images(images) if self.models.clip else None
+
+        def vectors(i: int) -> dict:
+            found = {}
+            if visual:
+                found["visual"] = visual[i].features
+            if clip is not None:
+                found["clip"] = clip[i]
+            return found
+
+        new_frames = []
+        run: list[tuple[float, str, list]] = []
+        for i, sample in enumerate(samples):
+            labels = [name for name, _ in visual[i].labels] if visual else []
+            words = labels + colour_words(sample.image) + [w for w in (brightness_word(sample.image), motion_word(sample.change)) if w]
+            new_frames.append(NewFrame(sample.time, sample.index, words, vectors(i)))
+            run.append((sample.time, ", ".join(words), words))
+        texts = self._tag_rows(run)
+        new_keyframes = []
+        for j, job in enumerate(real_keyframes):
+            i = len(samples) + j
+            labels = [name for name, _ in visual[i].labels] if visual else []
+            new_keyframes.append(NewKeyframe(job.row, labels + colour_words(images[i]), vectors(i)))
+        ocr_texts, extend = self._ocr(sorted(keyframes, key=lambda k: k.time)) if self.models.ocr else ([], [])
+        texts += ocr_texts
+        self.embed(texts)
+        return new_frames, new_keyframes, texts, extend
+
+    def _tag(self, images: list[np.ndarray], signatures: list[np.ndarray], changes: list[float | None]) -> list:
+        """Tag each image, except one that looks the same as the last image tagged: it shares its result.
+        (Static shots are common; the tagger is the most expensive model at ingest.)"""
+        if self.models.tagger is None:
+            return []
+        results: list = [None] * len(images)
+        todo: list[int] = []
+        same_as: dict[int, int] = {}
+        reference: int | None = None
+        for i, sig in enumerate(signatures):
+            if reference is not None and float(np.abs(sig - signatures[reference]).mean()) < SAME_PICTURE:
+                same_as[i] = reference
+            else:
+                reference = i
+                todo.append(i)
+        for i, tags in zip(todo, self.models.tagger.tag([images[i] for i in todo])):
+            results[i] = tags
+        for i, ref in same_as.items():
+            results[i] = results[ref]
+        return results
+
+    def _tag_rows(self, run: list[tuple[float, str, list]]) -> list[NewText]:
+        """One row per stretch of consecutive samples with the same tags."""
+        rows: list[NewText] = []
+        for time, text, words in run:
+            if not text:
+                continue
+            if rows and rows[-1].row.text == text and time - rows[-1].row.end < 1e-3 + self.sample_step * 0.5:
+                last = rows[-1].row
+                rows[-1] = NewText(TextRow(last.start, time + self.sample_step, "tags", text, last.meta))
+            else:
+                rows.append(NewText(TextRow(time, time + self.sample_step, "tags", text, {"tags": words})))
+        return rows
+
+    def _ocr(self, keyframes: list[KeyframeJob]) -> tuple[list[NewText], list[tuple[int, float]]]:
+        new: list[NewText] = []
+        extend: list[tuple[int, float]] = []
+        last_signature, last_text = None, ""
+        for job in keyframes:
+            if last_signature is not None and float(np.abs(job.signature - last_signature).mean()) < SAME_PICTURE:
+                text = last_text  # the same picture: the same text, without reading it again
+            else:
+                lines = self.models.ocr.read(job.image)
+                text = " / ".join(line.text for line in lines)
+                last_signature, last_text = job.signature, text
+            if not text:
+                continue
+            key = _ocr_key(text)
+            start, end = job.time, job.segment_end
+            previous = new[-1] if new else None
+            if previous is not None and _same_text(_ocr_key(previous.row.text), key) and start - previous.row.end <= OCR_MERGE_GAP:
+                new[-1] = NewText(TextRow(previous.row.start, max(end, previous.row.end), "ocr", previous.row.text, previous.row.meta))
+            elif previous is None and self.last_ocr and _same_text(self.last_ocr.key, key) and start - self.last_ocr.end <= OCR_MERGE_GAP:
+                self.last_ocr.end = max(end, self.last_ocr.end)
+                extend.append((self.last_ocr.text_id, self.last_ocr.end))
+            else:
+                new.append(NewText(TextRow(start, end, "ocr", text)))
+        return new, extend
+
+    def committed(self, texts: list[NewText], ids: list[int]) -> None:
+        """Remember the newest OCR row (now with its id), so the next checkpoint can extend it."""
+        for text, text_id in zip(texts, ids):
+            if text.row.source == "ocr":
+                self.last_ocr = _OpenOcr(text_id, _ocr_key(text.row.text), text.row.end)
+
+    def embed(self, texts: list[NewText]) -> None:
+        if not texts:
+            return
+        vectors = self.models.text.embed_texts([t.row.text for t in texts])
+        for text, vector in zip(texts, vectors):
+            text.vectors["text"] = vector
+
+
+def _ocr_key(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _same_text(a: str, b: str) -> bool:
+    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
+def _shrink(image: np.ndarray, width: int) -> np.ndarray:
+    if image.shape[1] <= width:
+        return image
+    height = round(image.shape[0] * width / image.shape[1])
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def thumbnail_writer(store, thumbnail_width: int):
+    def write(relative: str, image: np.ndarray) -> None:
+        target = store.absolute(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(target), cv2.cvtColor(_shrink(image, thumbnail_width), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+
+    return write
