@@ -63,12 +63,18 @@ def ingest_video(
     path: str | Path,
     settings: IndexSettings,
     progress: ProgressCallback | None = None,
-    subtitles: str | Path | None = None,
+    subtitles: str | Path | bool | None = None,
     models: IndexModels | None = None,
 ) -> IndexedVideo:
-    """Index `path` into `store` (a no-op if it is already indexed with these settings)."""
+    """Index `path` into `store` (a no-op if it is already indexed with these settings).
+    `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none."""
     resolved, info = check_video(path)
-    subtitle_files = [Path(subtitles).expanduser()] if subtitles else sidecar_files(resolved)
+    if subtitles is False:
+        subtitle_files = []
+    elif subtitles:
+        subtitle_files = [Path(subtitles).expanduser()]
+    else:
+        subtitle_files = sidecar_files(resolved)
     cues = [cue for f in subtitle_files for cue in read_subtitle_file(f)]  # bad subtitles fail before any write
     video_id = content_hash(resolved)
     fingerprint = settings.fingerprint()

@@ -34,9 +34,10 @@ class VideoQA:
         """Change how later `index` calls work (e.g. `detector="adaptive"`, `sample_fps=2`)."""
         self.settings = replace(self.settings, index=replace(self.settings.index, **changes))
 
-    def index(self, path: str | Path, progress: ProgressCallback | None = None, subtitles: str | Path | None = None) -> IndexedVideo:
+    def index(self, path: str | Path, progress: ProgressCallback | None = None, subtitles: str | Path | bool | None = None) -> IndexedVideo:
         """Index one video file (resumes an interrupted run; a no-op when already indexed). Subtitles come
-        from `subtitles` if given, else from .srt/.vtt files beside the video with the same name."""
+        from `subtitles` if given, else from .srt/.vtt files beside the video with the same name
+        (`subtitles=False`: none)."""
         return ingest_video(self.store, path, self.settings.index, progress, subtitles=subtitles)
 
     def index_many(self, paths: Iterable[str | Path], progress: ProgressCallback | None = None) -> list[IndexedVideo]:

@@ -24,6 +24,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--fps", type=float, help="frames layer sample rate (default 1)")
     index.add_argument("--reader", choices=["auto", "decord", "pyav"], help="decoding backend (default auto)")
     index.add_argument("--subtitles", help="a subtitle file (.srt/.vtt) for the video (default: one beside it with the same name)")
+    index.add_argument("--no-subtitles", action="store_true", help="ignore subtitle files beside the video")
     index.add_argument("--clip", metavar="MODEL", help="also embed frames with this CLIP model (Hugging Face id; downloads once)")
     index.add_argument("--no-tags", action="store_true", help="skip visual tags")
     index.add_argument("--no-ocr", action="store_true", help="skip on-screen text")
@@ -73,7 +74,7 @@ def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
     for path in args.paths:
         try:
             bar = None if args.json or args.quiet else ProgressBar(Path(path).name)
-            video = vqa.index(path, progress=bar, subtitles=args.subtitles)
+            video = vqa.index(path, progress=bar, subtitles=False if args.no_subtitles else args.subtitles)
         except VideoInputError as exc:
             failures += 1
             error(str(exc))
