@@ -323,9 +323,8 @@ class Store:
                 found[r["id"]] = TextRow(r["start"], r["end"], r["source"], r["text"], json.loads(r["meta"]))
         return found
 
-    def frame_tags(self, kind: str, ref: int) -> list:
-        table = "frames" if kind == "frame" else "keyframes"
-        row = self.conn.execute(f"SELECT tags FROM {table} WHERE id=?", (ref,)).fetchone()
+    def keyframe_tags(self, video_id: str, frame: int) -> list[str]:
+        row = self.conn.execute("SELECT tags FROM keyframes WHERE video_id=? AND frame=?", (video_id, frame)).fetchone()
         return json.loads(row[0]) if row else []
 
     def nearest_keyframe(self, video_id: str, at: float) -> KeyframeRow | None:

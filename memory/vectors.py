@@ -100,6 +100,13 @@ class VectorIndex:
         return faiss.IndexIDMap2(inner)
 
     def _add_after(self, max_id: int) -> None:
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # building (HNSW above all) uses every core
+        try:
+            self._add_rows_after(max_id)
+        finally:
+            faiss.omp_set_num_threads(1)
+
+    def _add_rows_after(self, max_id: int) -> None:
         cursor = self.conn.execute("SELECT id, vec FROM vectors WHERE modality=? AND id>? ORDER BY id", (self.modality, max_id))
         while batch := cursor.fetchmany(20_000):
             ids = np.array([r[0] for r in batch], dtype=np.int64)

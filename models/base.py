@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -79,3 +79,74 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
+
+
+# -- chat and vision-language models ------------------------------------------------------------------
+
+
+@dataclass
+class Usage:
+    """What model calls cost. Added up per question so budgets can be enforced."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    images: int = 0
+    seconds: float = 0.0
+    cost_usd: float = 0.0
+
+    def add(self, other: "Usage") -> None:
+        self.calls += other.calls
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.images += other.images
+        self.seconds += other.seconds
+        self.cost_usd += other.cost_usd
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: dict
+    raw_arguments: str = ""  # as the model wrote it (kept to report malformed JSON back to it)
+    error: str | None = None  # set when the arguments could not be parsed
+
+
+@dataclass
+class ChatMessage:
+    role: str  # system | user | assistant | tool
+    content: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+
+
+@dataclass
+class ChatReply:
+    text: str
+    tool_calls: list[ToolCall]
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class TimedFrame:
+    time: float  # seconds into the video
+    image: np.ndarray  # RGB uint8
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """Messages and tool schemas (OpenAI function format) in; text and/or tool calls out."""
+
+    name: str
+
+    def chat(self, messages: Sequence[ChatMessage], tools: Sequence[dict] | None = None) -> ChatReply: ...
+
+
+@runtime_checkable
+class VisionLanguageModel(Protocol):
+    """A prompt and timestamped frames in; text out."""
+
+    name: str
+
+    def describe(self, prompt: str, frames: Sequence[TimedFrame]) -> tuple[str, Usage]: ...

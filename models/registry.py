@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import ImageTextEmbedder, SpeechRecognizer, TextEmbedder, TextReader, VisualTagger
+from .base import ChatModel, ImageTextEmbedder, SpeechRecognizer, TextEmbedder, TextReader, VisionLanguageModel, VisualTagger
 
 
 @dataclass
@@ -42,3 +42,32 @@ def load_models(text_model: str, tags: bool, clip_model: str | None, ocr: bool, 
         ocr=_cached(("ocr",), RapidOcrReader) if ocr else None,
         speech=_cached(("speech", speech_model), lambda: FasterWhisperRecognizer(speech_model)) if speech_model else None,
     )
+
+
+def load_chat(settings) -> "ChatModel | None":
+    """The configured chat model (an OpenAI-compatible server), or None when none is configured."""
+    from .openai_backend import OpenAIBackend
+
+    if not settings.chat_configured:
+        return None
+    return OpenAIBackend(settings.chat_model, settings.base_url, settings.api_key, settings.timeout, settings.max_retries,
+                         settings.image_size, settings.image_detail)
+
+
+def load_vlm(settings) -> "VisionLanguageModel | None":
+    """The configured vision-language model, or None (tools then fall back to the index's facts)."""
+    from .openai_backend import OpenAIBackend
+    from .transformers_vlm import TransformersVLM
+
+    spec = settings.vlm.strip()
+    if spec.lower() == "none":
+        return None
+    if spec.startswith("transformers:"):
+        return TransformersVLM(spec.split(":", 1)[1])
+    if spec.startswith("openai:") or (not spec and settings.chat_configured):
+        model = spec.split(":", 1)[1] if spec else settings.chat_model
+        return OpenAIBackend(model, settings.base_url, settings.api_key, settings.timeout, settings.max_retries,
+                             settings.image_size, settings.image_detail)
+    if spec:
+        raise ValueError(f"VIDEOQA_VLM={spec!r} is not understood: use none, openai:MODEL or transformers:HF_ID")
+    return None

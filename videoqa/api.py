@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from videoqa.memory.ingest import ProgressCallback, ingest_video, models_for
 from videoqa.memory.search import Moment
 from videoqa.memory.search import search as search_moments
-from videoqa.models.registry import IndexModels
+from videoqa.agent.checkpoint import open_checkpointer
+from videoqa.agent.graph import DEFAULT_MAX_STEPS, build_graph
+from videoqa.agent.retrieval import retrieval_answer, search_terms
+from videoqa.agent.run import run_agent
+from videoqa.errors import QueryError
+from videoqa.models.base import ChatModel
+from videoqa.models.budget import Budget
+from videoqa.models.registry import IndexModels, load_chat, load_vlm
+from videoqa.tools.context import ToolContext
 from videoqa.memory.store import Store
-from videoqa.results import IndexedVideo
+from videoqa.results import Answer, IndexedVideo, ToolEvent
 from videoqa.settings import IndexSettings, Settings
 
 VideoRef = str | Path | IndexedVideo
@@ -29,6 +37,9 @@ class VideoQA:
         if index is not None:
             self.settings = Settings(store=self.settings.store, index=index)
         self.store = Store(self.settings.store)
+        self._context: ToolContext | None = None
+        self._compiled = None
+        self._checkpointer = None
 
     def configure_index(self, **changes: object) -> None:
         """Change how later `index` calls work (e.g. `detector="adaptive"`, `sample_fps=2`)."""
@@ -51,6 +62,50 @@ class VideoQA:
     def models(self) -> IndexModels:
         return models_for(self.settings.index)
 
+    # -- asking -----------------------------------------------------------------------------------
+    def chat_model(self) -> ChatModel | None:
+        return load_chat(self.settings.models)
+
+    def tool_context(self) -> ToolContext:
+        if self._context is None:
+            self._context = ToolContext(self.store, self.models(), load_vlm(self.settings.models))
+        return self._context
+
+    def ask(self, video: VideoRef, question: str, thread: str | None = None, budget: Budget | None = None,
+            max_steps: int = DEFAULT_MAX_STEPS) -> Answer:
+        """Answer a question about a video, with timestamped moments and the evidence behind them.
+        Questions in the same `thread` continue one conversation (kept on disk)."""
+        result = None
+        for item in self.stream(video, question, thread, budget, max_steps):
+            result = item
+        assert isinstance(result, Answer)
+        return result
+
+    def stream(self, video: VideoRef, question: str, thread: str | None = None, budget: Budget | None = None,
+               max_steps: int = DEFAULT_MAX_STEPS) -> Iterator[ToolEvent | Answer]:
+        """Like `ask`, yielding a ToolEvent per tool call as it happens, then the Answer."""
+        question = " ".join((question or "").split())
+        if not question:
+            raise QueryError("The question is empty. Ask something about the video, e.g. \"when does the bird appear?\"")
+        indexed = self.video(video)
+        chat = self.chat_model()
+        if chat is None:
+            text, moments, evidence = retrieval_answer(self.store, self.models(), indexed.id, question)
+            yield ToolEvent("search_memory", {"query": search_terms(question)}, f"searching {search_terms(question)!r} … {len(moments)} moments")
+            yield Answer(text, [{"video": m.video, "start": m.start, "end": m.end, "why": m.text[:120], "evidence_ids": [e["id"]]}
+                                for m, e in zip(moments, evidence)], list(evidence),
+                         {"steps": 0, "model_calls": 0, "frames_sent": 0, "input_tokens": 0, "output_tokens": 0, "seconds": 0.0},
+                         thread, "retrieval")
+            return
+        yield from run_agent(self._graph(chat), self.tool_context(), indexed.id, question, thread, budget or Budget(), max_steps)
+
+    def _graph(self, chat: ChatModel):
+        if self._compiled is None or self._compiled[0] != chat.name:
+            if self._checkpointer is None:
+                self._checkpointer = open_checkpointer(self.settings.store)
+            self._compiled = (chat.name, build_graph(chat, self.tool_context(), self._checkpointer))
+        return self._compiled[1]
+
     def videos(self) -> list[IndexedVideo]:
         return [self.store.indexed_video(row.id) for row in self.store.videos() if row.status == "ready"]
 
@@ -61,6 +116,8 @@ class VideoQA:
         return self.store.indexed_video(self.store.resolve(str(ref)).id)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.conn.close()
         self.store.close()
 
     def __enter__(self) -> "VideoQA":

@@ -43,3 +43,30 @@ class IndexedVideo:
             for s in self.scenes
         ]
         return data
+
+
+@dataclass
+class Answer:
+    """One answer of the agent (or of the retrieval-only path). Every moment is backed by evidence."""
+
+    text: str
+    moments: list[dict]  # {video, start, end, why, evidence_ids}
+    evidence: list[dict]  # {id, video, start, end, source, text, thumbnail}
+    usage: dict  # {steps, model_calls, frames_sent, input_tokens, output_tokens, seconds, cost_usd}
+    thread: str | None = None
+    mode: str = "agent"  # "agent", or "retrieval" when no chat model is configured
+    stop_reason: str = "finished"
+    dropped: list[dict] = field(default_factory=list)  # moments the check refused, with the reason
+
+    def to_dict(self) -> dict[str, object]:
+        return {"answer": self.text, "moments": self.moments, "evidence": self.evidence, "usage": self.usage,
+                "thread": self.thread, "mode": self.mode, "stop_reason": self.stop_reason, "dropped": self.dropped}
+
+
+@dataclass(frozen=True)
+class ToolEvent:
+    """Progress while answering: one per tool call, as it happens."""
+
+    name: str
+    args: dict
+    summary: str

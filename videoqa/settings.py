@@ -40,10 +40,35 @@ class IndexSettings:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Chat and vision models. A chat model counts as configured when OPENAI_API_KEY or OPENAI_BASE_URL is set."""
+
+    chat_model: str = field(default_factory=lambda: _env("VIDEOQA_CHAT_MODEL") or "gpt-4o")
+    base_url: str | None = field(default_factory=lambda: _env("OPENAI_BASE_URL"))
+    api_key: str | None = field(default_factory=lambda: _env("OPENAI_API_KEY"))
+    # VLM: "" = the chat server's model when one is configured; "none"; "openai:MODEL"; "transformers:HF_ID"
+    vlm: str = field(default_factory=lambda: _env("VIDEOQA_VLM") or "")
+    timeout: float = 60.0
+    max_retries: int = 2
+    image_size: int = 512  # long side of frames sent to a VLM
+    image_detail: str = "low"
+
+    @property
+    def chat_configured(self) -> bool:
+        return bool(self.api_key or self.base_url)
+
+
 @dataclass(frozen=True)
 class Settings:
     store: Path = field(default_factory=default_store_dir)
     index: IndexSettings = field(default_factory=IndexSettings)
+    models: ModelSettings = field(default_factory=ModelSettings)
 
     def with_store(self, store: str | Path | None) -> "Settings":
         return self if store is None else replace(self, store=Path(store).expanduser())

@@ -1,0 +1,97 @@
+"""`videoqa ask` (one turn) and `videoqa chat` (an interactive conversation)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+
+from videoqa.api import VideoQA
+from videoqa.errors import VideoQAError
+from videoqa.models.budget import Budget
+from videoqa.results import Answer, ToolEvent
+
+from .output import clock, emit_json, error
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    ask = commands.add_parser("ask", help="answer one question about a video, with timestamps and evidence")
+    ask.add_argument("video", help="video id, path or file name")
+    ask.add_argument("question")
+    ask.add_argument("--thread", help="continue this conversation (printed after each answer)")
+    _budget_options(ask)
+    ask.set_defaults(run=run_ask)
+
+    chat = commands.add_parser("chat", help="talk about a video; follow-up questions keep context")
+    chat.add_argument("video", help="video id, path or file name")
+    chat.add_argument("--thread", help="resume this conversation")
+    _budget_options(chat)
+    chat.set_defaults(run=run_chat)
+
+
+def _budget_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-steps", type=int, default=8, help="planner steps per question (default 8)")
+    parser.add_argument("--max-frames", type=int, default=64, help="frames sent to a vision model per question (default 64)")
+    parser.add_argument("--max-cost", type=float, default=1.0, help="USD per question where the price is known (default 1.00)")
+    parser.add_argument("--max-seconds", type=float, default=300.0, help="seconds per question (default 300)")
+
+
+def _budget(args: argparse.Namespace) -> Budget:
+    return Budget(max_frames=args.max_frames, max_cost_usd=args.max_cost, max_seconds=args.max_seconds)
+
+
+def _answer(vqa: VideoQA, args: argparse.Namespace, question: str, thread: str | None, show_progress: bool) -> Answer:
+    answer = None
+    for item in vqa.stream(args.video, question, thread, _budget(args), args.max_steps):
+        if isinstance(item, ToolEvent):
+            if show_progress:
+                print(f"  ▸ {item.summary}", file=sys.stderr, flush=True)
+        else:
+            answer = item
+    assert answer is not None
+    return answer
+
+
+def _print(answer: Answer) -> None:
+    print(answer.text)
+    by_id = {e["id"]: e for e in answer.evidence}
+    for moment in answer.moments:
+        print(f"  {clock(moment['start'])}–{clock(moment['end'])}  {moment.get('why', '')[:100]}")
+        for evidence_id in moment["evidence_ids"][:3]:
+            item = by_id.get(evidence_id)
+            if item:
+                print(f"      evidence [{clock(item['start'])}] {item['source']}: {item['text'][:90]}")
+
+
+def run_ask(vqa: VideoQA, args: argparse.Namespace) -> int:
+    answer = _answer(vqa, args, args.question, args.thread, show_progress=not (args.json or args.quiet))
+    if args.json:
+        emit_json(answer.to_dict())
+        return 0
+    _print(answer)
+    if answer.thread:
+        print(f"(thread {answer.thread}: add --thread {answer.thread} to ask a follow-up)", file=sys.stderr)
+    return 0
+
+
+def run_chat(vqa: VideoQA, args: argparse.Namespace) -> int:
+    video = vqa.video(args.video)
+    thread = args.thread or uuid.uuid4().hex[:12]
+    print(f"Chatting about {video.path} ({clock(video.duration)}), thread {thread}. Empty line or Ctrl-D to leave.", file=sys.stderr)
+    while True:
+        try:
+            question = input("? ").strip()
+        except EOFError:
+            print(file=sys.stderr)
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = _answer(vqa, args, question, thread, show_progress=not args.quiet)
+        except VideoQAError as exc:  # one bad turn does not end the conversation
+            error(str(exc))
+            continue
+        if args.json:
+            emit_json(answer.to_dict())
+        else:
+            _print(answer)
