@@ -24,6 +24,7 @@ from .state import AgentState
 from .tools import SCHEMAS, EvidenceIds, describe_args, run_tool
 
 DEFAULT_MAX_STEPS = 8
+SEARCH_SOURCES = ("ocr", "transcript", "subtitle", "caption", "tags")
 HISTORY_MESSAGES = 40  # older turns are left out of the prompt (they stay in the checkpoint)
 
 
@@ -31,7 +32,8 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
     """Compile the agent graph for one chat model and tool context."""
 
     def begin(state: AgentState, config: RunnableConfig) -> dict:
-        return {"messages": [HumanMessage(state["question"])], "steps": 0, "usage": {}, "stop_reason": "", "answer": {}}
+        return {"messages": [HumanMessage(state["question"])], "steps": 0, "usage": {}, "stop_reason": "", "answer": {},
+                "turn_start": len(state.get("evidence", []))}
 
     def plan(state: AgentState, config: RunnableConfig) -> dict:
         budget: Budget = config["configurable"]["budget"]
@@ -113,7 +115,7 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
         durations = {state["video"]: context.video(state["video"]).duration}
         moments, dropped = check_moments([m for m in proposed if isinstance(m, dict)], evidence, state["video"], durations)
         if not text:
-            best = [e for e in evidence if "+" in e["source"] or e["source"] in ("ocr", "transcript", "subtitle", "caption", "tags")][:3]
+            best = [e for e in evidence[state.get("turn_start", 0):] if "+" in e["source"] or e["source"] in SEARCH_SOURCES][:3]
             text = "I could not finish the analysis" + (f" ({_why(stop)})" if stop not in ("finished", "no_answer") else "") + "."
             if best:
                 text += " The strongest evidence found: " + "; ".join(f"{e['start']:.1f}-{e['end']:.1f} s: {e['text'][:80]}" for e in best)
@@ -121,6 +123,13 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
                                            evidence, state["video"], durations)
         elif stop.startswith("budget") or stop == "max_steps":
             text += f" (Stopped early: {_why(stop)}; this answer uses what was found so far.)"
+        if not moments and not proposed:
+            # The answer named no time: point at the best search hit of this question, which is real evidence.
+            found_now = evidence[state.get("turn_start", 0):]
+            hit = next((e for e in found_now if e["source"] in SEARCH_SOURCES or "+" in e["source"]), None)
+            if hit is not None:
+                moments, _ = check_moments([{"start": hit["start"], "end": hit["end"], "why": "the strongest evidence gathered",
+                                             "evidence_ids": [hit["id"]]}], evidence, state["video"], durations)
         closing.append(AIMessage(text))
         result = {"answer": text, "moments": as_dicts(moments), "dropped": as_dicts(dropped), "stop_reason": stop}
         return {"answer": result, "messages": closing, "usage": _usage(budget, state)}

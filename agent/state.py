@@ -31,6 +31,7 @@ class AgentState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     evidence: Annotated[list[Evidence], add_evidence]
     steps: int  # planner steps for the current question
+    turn_start: int  # how many evidence items existed when the current question began
     usage: dict  # model calls, frames, tokens, seconds for the current question
     stop_reason: str  # why planning stopped: finished | no_tool_call | max_steps | budget:<what>
     answer: dict  # {"answer", "moments", "dropped", "stop_reason"}

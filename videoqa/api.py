@@ -106,6 +106,13 @@ class VideoQA:
             self._compiled = (chat.name, build_graph(chat, self.tool_context(), self._checkpointer))
         return self._compiled[1]
 
+    def evaluate(self, dataset: str | Path, mode: str = "search", videos: str | Path | None = None, format: str = "auto",
+                 baseline_frames: int = 16, progress=None):
+        """Run a question set and report per question and in total (see videoqa.eval)."""
+        from videoqa.eval.runner import evaluate
+
+        return evaluate(self, dataset, mode, videos, format, baseline_frames, progress)
+
     def videos(self) -> list[IndexedVideo]:
         return [self.store.indexed_video(row.id) for row in self.store.videos() if row.status == "ready"]
 

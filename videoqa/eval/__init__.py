@@ -1,0 +1,1 @@
+"""Measuring answers: datasets in public benchmark formats, metrics, and the runner behind `videoqa eval`."""
