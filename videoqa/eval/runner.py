@@ -65,7 +65,7 @@ def evaluate(vqa, dataset: str | Path, mode: str = "search", videos: str | Path 
             continue
         bad = [w for w in question.windows if w[0] >= video.duration]
         if bad:
-            report.skipped.append(Problem(question.line, f"window {bad[0]} lies outside the video (0-{video.duration:.1f} s)"))
+            report.skipped.append(Problem(question.line, f"outside the video: window {bad[0]} starts after its end ({video.duration:.1f} s)"))
             continue
         started = time.monotonic()
         prediction, cost = _predict(vqa, video, question, mode, vlm, baseline_frames)
@@ -74,6 +74,7 @@ def evaluate(vqa, dataset: str | Path, mode: str = "search", videos: str | Path 
                                              _truth(question), prediction, _score(question, prediction), cost))
         if progress:
             progress(report.results[-1])
+    report.skipped.sort(key=lambda p: p.line)
     report.totals = _totals(report)
     return report
 
