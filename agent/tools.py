@@ -115,7 +115,7 @@ def _texts_result(rows, video: str, ids: EvidenceIds, limit: int = 30) -> tuple[
 
 def _browse(ctx: ToolContext, video: str, args: dict, ids: EvidenceIds) -> ToolResult:
     view = browse(ctx, video, _number(args, "start"), _number(args, "end"))
-    lines = [f"scenes: " + ", ".join(f"{s.start:.1f}-{s.end:.1f}" for s in view.scenes[:30])]
+    lines = ["scenes: " + ", ".join(f"{s.start:.1f}-{s.end:.1f}" for s in view.scenes[:30])]
     evidence = []
     for keyframe in view.keyframes[:12]:
         tags = ", ".join(ctx.store.keyframe_tags(view.video, keyframe.frame))

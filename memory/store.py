@@ -7,11 +7,11 @@ import json
 import shutil
 import sqlite3
 import time
-
-import numpy as np
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from videoqa.errors import IncompatibleStoreError, StoreError, VideoNotIndexedError
 from videoqa.results import IndexedVideo, Scene

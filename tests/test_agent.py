@@ -13,7 +13,7 @@ from videoqa.models.budget import Budget
 from videoqa.results import ToolEvent
 from videoqa.settings import ModelSettings, Settings
 
-from .conftest import run_cli, video_path
+from .conftest import run_cli
 from .openai_server import ScriptedOpenAIServer
 
 

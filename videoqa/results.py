@@ -17,14 +17,6 @@ class Scene:
 
 
 @dataclass(frozen=True)
-class Keyframe:
-    time: float
-    frame: int
-    scene: int  # index into IndexedVideo.scenes
-    thumbnail: str  # absolute path of the JPEG
-
-
-@dataclass(frozen=True)
 class IndexedVideo:
     id: str
     path: str
