@@ -7,6 +7,8 @@ from pathlib import Path
 import av
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "videos"
+if not SHARED.exists():
+    SHARED = Path("/work/shared/videos")
 
 
 def concatenate(parts: list[Path], target: Path) -> Path:

@@ -12,7 +12,15 @@ import pytest
 
 from videoqa import VideoQA
 
-VIDEOS = Path(os.environ.get("VIDEOQA_TEST_VIDEOS", Path(__file__).resolve().parents[2] / "shared" / "videos"))
+def _videos_dir() -> Path:
+    """$VIDEOQA_TEST_VIDEOS, else ../shared/videos beside the checkout, else the workplace's shared folder."""
+    if os.environ.get("VIDEOQA_TEST_VIDEOS"):
+        return Path(os.environ["VIDEOQA_TEST_VIDEOS"])
+    beside = Path(__file__).resolve().parents[2] / "shared" / "videos"
+    return beside if beside.exists() else Path("/work/shared/videos")
+
+
+VIDEOS = _videos_dir()
 
 # name -> (path relative to VIDEOS, duration from MANIFEST.md)
 CATALOG = {
