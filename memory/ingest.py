@@ -166,7 +166,7 @@ class _VisualPass:
         self.started = time.monotonic()
         shown_at = -math.inf
         last: DecodedFrame | None = None
-        previous_sample_signature = None
+        previous_sample_signature = self._signature_before(reader, next_sample - sample_step) if row.resume_time > 0 else None
         self.pending: list[Future] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="videoqa-enrich") as worker:
             self.worker = worker
@@ -207,6 +207,14 @@ class _VisualPass:
                 future.result()
         if self.progress:
             self._report(end, done=True)
+
+    def _signature_before(self, reader, sample_time: float):
+        """On resume: the signature of the last sample before the resume point, so the first sample's
+        motion is measured as in an uninterrupted run."""
+        for frame in reader.iter_frames(start_time=max(0.0, sample_time - 1e-6)):
+            if frame.time >= sample_time - 1e-6:
+                return signature(frame.detect_image(self.settings.detect_width))
+        return None
 
     def _report(self, position: float, done: bool = False) -> None:
         assert self.progress is not None
