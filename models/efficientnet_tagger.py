@@ -22,7 +22,7 @@ class EfficientNetTagger:
     name = "efficientnet-lite0"
     dim = 1280
 
-    def __init__(self, top_k: int = 5, min_probability: float = 0.05, threads: int = 1) -> None:
+    def __init__(self, top_k: int = 5, min_probability: float = 0.05, threads: int = 2) -> None:
         self.top_k = top_k
         self.min_probability = min_probability
         self.threads = threads

@@ -14,7 +14,7 @@ from .base import OcrLine
 class RapidOcrReader:
     name = "rapidocr-ppocrv4"
 
-    def __init__(self, detect_side: int = 480, min_score: float = 0.6, threads: int = 1) -> None:
+    def __init__(self, detect_side: int = 480, min_score: float = 0.6, threads: int = 2) -> None:
         self.threads = threads
         # Detection runs on images at most `detect_side` px on their long side (the package default
         # upscales to 736 px on the short side, which costs 4x the time and reads the same large text).
