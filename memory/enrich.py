@@ -82,16 +82,14 @@ class Enricher:
         new_frames = []
         run: list[tuple[float, str, list]] = []
         for i, sample in enumerate(samples):
-            labels = [name for name, _ in visual[i].labels] if visual else []
-            words = labels + colour_words(sample.image) + [w for w in (brightness_word(sample.image), motion_word(sample.change)) if w]
+            words = _picture_words(visual[i], sample.image, sample.change) if visual else []
             new_frames.append(NewFrame(sample.time, sample.index, words, vectors(i)))
             run.append((sample.time, ", ".join(words), words))
         texts = self._tag_rows(run)
         new_keyframes = []
         for j, job in enumerate(real_keyframes):
             i = len(samples) + j
-            labels = [name for name, _ in visual[i].labels] if visual else []
-            new_keyframes.append(NewKeyframe(job.row, labels + colour_words(images[i]), vectors(i)))
+            new_keyframes.append(NewKeyframe(job.row, _picture_words(visual[i], images[i], None) if visual else [], vectors(i)))
         ocr_texts, extend = self._ocr(sorted(keyframes, key=lambda k: k.time)) if self.models.ocr else ([], [])
         texts += ocr_texts
         self.embed(texts)
@@ -168,6 +166,12 @@ class Enricher:
         vectors = self.models.text.embed_texts([t.row.text for t in texts])
         for text, vector in zip(texts, vectors):
             text.vectors["text"] = vector
+
+
+def _picture_words(tags, image: np.ndarray, change: float | None) -> list[str]:
+    """Tagger labels plus cheap picture facts (colours, dark/bright, motion): the frame's searchable words."""
+    facts = [w for w in (brightness_word(image), motion_word(change)) if w]
+    return [name for name, _ in tags.labels] + colour_words(image) + facts
 
 
 def _ocr_key(text: str) -> str:
