@@ -154,6 +154,9 @@ def _moments(store: Store, hits: list[Hit], k: int) -> list[Moment]:
     """Greedy: the strongest hit not yet covered seeds a moment; hits that overlap it (within MERGE_GAP)
     and are nearly as strong join it and widen its span. Weaker overlapping hits are dropped as echoes."""
     hits = sorted(hits, key=lambda h: -h.z)
+    by_video: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_video.setdefault(hit.video, []).append(hit)
     moments: list[Moment] = []
     covered: list[tuple[str, float, float]] = []
     for seed in hits:
@@ -162,8 +165,10 @@ def _moments(store: Store, hits: list[Hit], k: int) -> list[Moment]:
         if any(v == seed.video and seed.start <= e + MERGE_GAP and seed.end >= s - MERGE_GAP for v, s, e in covered):
             continue
         start, end, sources = seed.start, seed.end, [seed.source]
-        for other in hits:
-            if other is seed or other.video != seed.video or other.z < seed.z - JOIN_MARGIN:
+        for other in by_video[seed.video]:  # strongest first: stop once they are too weak to join
+            if other.z < seed.z - JOIN_MARGIN:
+                break
+            if other is seed:
                 continue
             if other.start <= end + MERGE_GAP and other.end >= start - MERGE_GAP:
                 if max(end, other.end) - min(start, other.start) <= MAX_MOMENT:
