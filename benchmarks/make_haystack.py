@@ -93,8 +93,10 @@ class Writer:
         pieces = []
         with av.open(str(path)) as src:
             if src.streams.audio:
+                stream = src.streams.audio[0]
+                src.seek(int(max(0.0, start - 1) / stream.time_base), stream=stream)
                 resampler = av.AudioResampler(format="fltp", layout="stereo", rate=RATE)
-                for frame in src.decode(src.streams.audio[0]):
+                for frame in src.decode(stream):
                     if frame.time is None or frame.time + frame.samples / frame.sample_rate < start:
                         continue
                     if frame.time > end:
@@ -137,19 +139,21 @@ def main() -> None:
     rows = []
     base_position = 0.0  # where we are inside bbb (looping)
     bbb_length = 596.0
-    for offset, needle in zip(offsets, order):
-        while writer.time < offset - 0.01:  # haystack up to the needle's offset, bbb looping
-            take = min(offset - writer.time, bbb_length - base_position)
+    def fill_until(seconds: float) -> None:
+        """bbb, looping, up to `seconds` (whole frames: a span shorter than one frame adds nothing)."""
+        nonlocal base_position
+        while writer.frames < round(seconds * FPS):
+            take = min((round(seconds * FPS) - writer.frames) / FPS, bbb_length - base_position)
             writer.add_clip(bbb, base_position, base_position + take)
             base_position = (base_position + take) % bbb_length
+
+    for offset, needle in zip(offsets, order):
+        fill_until(offset)
         name, file, start, end, query = needle
         span = writer.add_clip(SHARED / file, start, end)
         rows.append({"id": name, "video": "haystack.mp4", "query": query, "windows": [[round(span[0], 3), round(span[1], 3)]]})
         print(f"needle {name:8s} at {span[0]:7.1f}-{span[1]:7.1f} s  ({file} {start}-{end} s)")
-    while writer.time < total - 0.01:
-        take = min(total - writer.time, bbb_length - base_position)
-        writer.add_clip(bbb, base_position, base_position + take)
-        base_position = (base_position + take) % bbb_length
+    fill_until(total)
     writer.close()
     (out / "haystack.partial.mp4").rename(out / "haystack.mp4")
     (out / "haystack.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
