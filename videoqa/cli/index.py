@@ -61,15 +61,15 @@ class ProgressBar:
 
 
 def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
-    overrides = {
+    options = {
         "detector": args.detector, "detector_threshold": args.threshold, "max_chunk_seconds": args.max_chunk,
         "sample_fps": args.fps, "reader": args.reader, "clip_model": args.clip, "speech_model": args.speech_model,
         "tags": False if args.no_tags else None, "ocr": False if args.no_ocr else None,
     }
+    changes = {name: value for name, value in options.items() if value is not None}
     if args.no_speech:
-        overrides["speech_model"] = None
-        vqa.configure_index(speech_model=None)
-    vqa.configure_index(**{k: v for k, v in overrides.items() if v is not None})
+        changes["speech_model"] = None
+    vqa.configure_index(**changes)
     videos, failures = [], 0
     for path in args.paths:
         try:
