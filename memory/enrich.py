@@ -53,12 +53,13 @@ class Enricher:
     sample_step: float
     last_ocr: _OpenOcr | None = None
 
-    def embedders(self) -> dict[str, tuple[str, int]]:
-        found = {"text": (self.models.text.name, self.models.text.dim)}
+    def embedders(self) -> dict[str, str]:
+        """Modality -> model name, for every vector this enricher can make."""
+        found = {"text": self.models.text.name}
         if self.models.tagger is not None:
-            found["visual"] = (self.models.tagger.name, self.models.tagger.dim)
+            found["visual"] = self.models.tagger.name
         if self.models.clip is not None:
-            found["clip"] = (self.models.clip.name, self.models.clip.dim)
+            found["clip"] = self.models.clip.name
         return found
 
     def frames(self, samples: list[SampleJob], keyframes: list[KeyframeJob], thumbnails) -> tuple[list[NewFrame], list[NewKeyframe], list[NewText], list[tuple[int, float]]]:

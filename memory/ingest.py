@@ -85,8 +85,9 @@ def ingest_video(
         return store.indexed_video(video_id)
     models = models or models_for(settings)
     enricher = Enricher(models, 1.0 / settings.sample_fps)
-    for modality, (model, dim) in _loaded_embedders(enricher).items():
-        check_embedder(store.conn, modality, model, dim, store.root)
+    for modality, model in enricher.embedders().items():
+        # By name, before any write: loading a model just to learn its size would cost seconds on every run.
+        check_embedder(store.conn, modality, model, None, store.root)
     if row is None or row.settings != fingerprint:
         row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
     elif row.path != str(resolved):
@@ -102,14 +103,6 @@ def ingest_video(
     for modality in enricher.embedders():
         store.vector_index(modality).sync()
     return store.indexed_video(video_id)
-
-
-def _loaded_embedders(enricher: Enricher) -> dict[str, tuple[str, int]]:
-    # Loading the text model fixes its real dimension before we compare it with the store's.
-    enricher.models.text.embed_texts(["dimension probe"])
-    if enricher.models.clip is not None:
-        enricher.models.clip.embed_texts(["dimension probe"])
-    return enricher.embedders()
 
 
 def _subtitles_stage(store: Store, row: VideoRow, path: Path, cues, enricher: Enricher) -> None:

@@ -73,8 +73,8 @@ def search(store: Store, models: IndexModels, query: str, video_ids: Sequence[st
 def _text_hits(store: Store, models: IndexModels, query: str, video_ids: Sequence[str] | None) -> list[Hit]:
     if store.embedder("text") is None:
         return []
-    check_embedder(store.conn, "text", models.text.name, models.text.dim, store.root)
-    vector = models.text.embed_texts([query])[0]
+    vector = models.text.embed_texts([query])[0]  # loads the model, which fixes its real dimension
+    check_embedder(store.conn, "text", models.text.name, len(vector), store.root)
     ids, scores = _nearest(store, "text", vector, video_ids)
     mean, std = _background(store, "text", vector)
     rows = store.vector_rows(ids)
@@ -92,8 +92,8 @@ def _text_hits(store: Store, models: IndexModels, query: str, video_ids: Sequenc
 
 
 def _clip_hits(store: Store, models: IndexModels, query: str, video_ids: Sequence[str] | None) -> list[Hit]:
-    check_embedder(store.conn, "clip", models.clip.name, models.clip.dim, store.root)
     vector = models.clip.embed_texts([query])[0]
+    check_embedder(store.conn, "clip", models.clip.name, len(vector), store.root)
     ids, scores = _nearest(store, "clip", vector, video_ids)
     mean, std = _background(store, "clip", vector)
     rows = store.vector_rows(ids)

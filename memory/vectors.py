@@ -24,14 +24,16 @@ BACKGROUND_SAMPLE = 2_000
 faiss.omp_set_num_threads(1)  # single queries are 2-4x faster without OpenMP's thread start-up
 
 
-def check_embedder(conn: sqlite3.Connection, modality: str, model: str, dim: int, store: Path) -> None:
-    """Refuse to mix vectors of different models in one store: their spaces are not comparable."""
+def check_embedder(conn: sqlite3.Connection, modality: str, model: str, dim: int | None, store: Path) -> None:
+    """Refuse to mix vectors of different models in one store: their spaces are not comparable.
+    `dim` None compares the model names only (the model need not be loaded for that)."""
     row = conn.execute("SELECT model, dim FROM embedders WHERE modality=?", (modality,)).fetchone()
     if row is None:
         return
-    if (row[0], row[1]) != (model, dim):
+    if row[0] != model or (dim is not None and row[1] != dim):
         raise IncompatibleStoreError(
-            f"The store at {store} holds {modality} vectors from {row[0]} ({row[1]}-d), but {model} ({dim}-d) is configured. "
+            f"The store at {store} holds {modality} vectors from {row[0]} ({row[1]}-d), but {model}"
+            f"{f' ({dim}-d)' if dim else ''} is configured. "
             f"Use the same model, or another --store for this one."
         )
 
@@ -62,27 +64,40 @@ class VectorIndex:
         self.max_id = 0
         self.dim = 0
         self.background: np.ndarray | None = None
+        self._synced_at: tuple[int, int] | None = None
         self._lock = threading.Lock()
+
+    def _write_stamp(self) -> tuple[int, int]:
+        # data_version moves when another connection commits, total_changes when this one writes: together
+        # they say for free whether anything changed, where counting the vector rows costs ~10 ms per query.
+        return self.conn.execute("PRAGMA data_version").fetchone()[0], self.conn.total_changes
 
     def sync(self) -> None:
         """Bring the index up to date with the vector rows (load, add what is new, save)."""
         with self._lock:
-            row = self.conn.execute("SELECT dim FROM embedders WHERE modality=?", (self.modality,)).fetchone()
-            if row is None:
-                self.index = None
+            stamp = self._write_stamp()
+            if stamp == self._synced_at:
                 return
-            self.dim = row[0]
-            total = self.conn.execute("SELECT count(*) FROM vectors WHERE modality=?", (self.modality,)).fetchone()[0]
-            if self.index is None:
-                self._load()
-            new_rows = self._count_after(self.max_id)
-            if self.index is None or self.index.ntotal + new_rows != total or self._wants_hnsw(total):
-                # first build, rows were removed, or the store outgrew exact search: rebuild from the rows
-                self.index, self.max_id, new_rows = self._empty(total), 0, total
-            if new_rows:
-                self._add_after(self.max_id)
-                self._save()
-                self.background = None
+            self._sync()
+            self._synced_at = stamp
+
+    def _sync(self) -> None:
+        row = self.conn.execute("SELECT dim FROM embedders WHERE modality=?", (self.modality,)).fetchone()
+        if row is None:
+            self.index = None
+            return
+        self.dim = row[0]
+        total = self.conn.execute("SELECT count(*) FROM vectors WHERE modality=?", (self.modality,)).fetchone()[0]
+        if self.index is None:
+            self._load()
+        new_rows = self._count_after(self.max_id)
+        if self.index is None or self.index.ntotal + new_rows != total or self._wants_hnsw(total):
+            # first build, rows were removed, or the store outgrew exact search: rebuild from the rows
+            self.index, self.max_id, new_rows = self._empty(total), 0, total
+        if new_rows:
+            self._add_after(self.max_id)
+            self._save()
+            self.background = None
 
     def _count_after(self, max_id: int) -> int:
         return self.conn.execute("SELECT count(*) FROM vectors WHERE modality=? AND id>?", (self.modality, max_id)).fetchone()[0]
@@ -153,7 +168,7 @@ class VectorIndex:
     def remove_files(self) -> None:
         for path in (self.path, self.meta_path):
             path.unlink(missing_ok=True)
-        self.index, self.max_id, self.background = None, 0, None
+        self.index, self.max_id, self.background, self._synced_at = None, 0, None, None
 
 
 def _is_hnsw(index: faiss.Index) -> bool:

@@ -71,6 +71,18 @@ def test_search_across_the_store_returns_the_right_video(vqa, indexed):
     assert moments[0].video == indexed["ted"].id
 
 
+def test_a_long_lived_api_sees_videos_indexed_by_another_process(tmp_path):
+    """Search skips re-checking the vector rows while nothing was written; another process's commit must still show."""
+    with VideoQA(store=tmp_path) as api:
+        api.configure_index(speech_model=None)
+        counter = api.index(video_path("counter"))
+        assert {m.video for m in api.search(None, "taxi", k=5)} == {counter.id}
+        run_cli("index", "-q", "--no-speech", str(video_path("bikes")), store=tmp_path, check=True)
+        bikes = next(v for v in api.videos() if v.path.endswith("bikes.mp4"))
+        top = api.search(None, "taxi", k=1)[0]
+        assert top.video == bikes.id and _overlaps(top, 2.5, 3.1)
+
+
 def test_every_frame_and_keyframe_has_tags_and_a_vector(vqa, indexed):
     video = indexed["bikes"]
     frames = vqa.store.conn.execute("SELECT id, tags FROM frames WHERE video_id=?", (video.id,)).fetchall()

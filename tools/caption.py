@@ -50,7 +50,7 @@ def caption_chunk(ctx: ToolContext, video: str, start: float, end: float) -> Cap
     text = " ".join(text.split())
     caption = NewText(TextRow(start, end, "caption", text, {"model": ctx.vlm.name, "frames": [f.time for f in frames]}))
     caption.vectors["text"] = ctx.models.text.embed_texts([text])[0]
-    ctx.store.commit(row.id, Checkpoint(texts=[caption], embedders={"text": (ctx.models.text.name, ctx.models.text.dim)}))
+    ctx.store.commit(row.id, Checkpoint(texts=[caption], embedders={"text": ctx.models.text.name}))
     return Caption(row.id, start, end, text, "caption", frames=tuple(f.time for f in frames))
 
 
