@@ -14,11 +14,8 @@ from .base import OcrLine
 class RapidOcrReader:
     name = "rapidocr-ppocrv4"
 
-    def __init__(self, detect_side: int = 480, min_score: float = 0.6, threads: int = 2) -> None:
+    def __init__(self, min_score: float = 0.6, threads: int = 2) -> None:
         self.threads = threads
-        # Detection runs on images at most `detect_side` px on their long side (the package default
-        # upscales to 736 px on the short side, which costs 4x the time and reads the same large text).
-        self.detect_side = detect_side
         self.min_score = min_score
         self._engine = None
         self._lock = threading.Lock()
@@ -30,8 +27,11 @@ class RapidOcrReader:
                     from rapidocr_onnxruntime import RapidOCR
                 except ImportError as exc:
                     raise ModelUnavailableError("OCR needs rapidocr-onnxruntime: pip install rapidocr-onnxruntime") from exc
+                # Detection runs at the size it is given (ingest passes 640-px frames): with "max" the package
+                # only shrinks images above 960 px, where its default would upscale to 736 px on the short side.
+                # Detecting on smaller pictures is faster but loses thin large titles ("Revenge is coming").
                 self._engine = RapidOCR(
-                    det_limit_side_len=self.detect_side, det_limit_type="max", use_cls=False, intra_op_num_threads=self.threads, inter_op_num_threads=1
+                    det_limit_type="max", use_cls=False, intra_op_num_threads=self.threads, inter_op_num_threads=1
                 )
         return self._engine
 
