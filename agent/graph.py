@@ -6,6 +6,7 @@ step limit come in the run's config (`configurable`), so one compiled graph serv
 
 from __future__ import annotations
 
+import html
 import json
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
@@ -107,6 +108,7 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
             text, proposed = parse_final(str(last.content))
         else:
             text, proposed = "", []
+        text = html.unescape(text)  # small local models sometimes write quotes as &#34;
         if isinstance(last, AIMessage):  # every tool call gets its reply, so the thread stays valid for follow-ups
             closing += [ToolMessage("answer recorded" if c["name"] == "finish" else "not run: planning stopped",
                                     tool_call_id=c["id"], name=c["name"]) for c in last.tool_calls]

@@ -127,7 +127,7 @@ def test_retrieval_only_answers_when_the_bird_appears(store_dir, indexed):
 
 def test_ask_cli_json(store_dir, indexed, monkeypatch):
     script = [_call("search_memory", query="Revenge is coming"),
-              _call("finish", answer="At 0:48 the text says revenge is coming.", moments=[{"start": 48, "end": 51}])]
+              _call("finish", answer="At 0:48 the text says &#34;Revenge is coming&#34;.", moments=[{"start": 48, "end": 51}])]
     with ScriptedOpenAIServer(script) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "k")
@@ -137,6 +137,7 @@ def test_ask_cli_json(store_dir, indexed, monkeypatch):
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert set(document) >= {"answer", "moments", "evidence", "usage"}
+    assert document["answer"] == 'At 0:48 the text says "Revenge is coming".'  # entities from small models decoded
     assert set(document["usage"]) >= {"steps", "model_calls", "frames_sent", "input_tokens", "output_tokens", "seconds"}
     assert document["moments"][0]["start"] == 48 and document["moments"][0]["evidence_ids"]
     assert "searching 'Revenge is coming'" in result.stderr or result.stderr == ""
