@@ -159,6 +159,8 @@ def main() -> None:
     (out / "haystack.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     print(f"wrote {out / 'haystack.mp4'} ({writer.time:.0f} s) and {out / 'haystack.jsonl'}")
     print(f"reproduce: python benchmarks/make_haystack.py --minutes {args.minutes:g} --seed {args.seed}")
+    print(f"next: videoqa --store /tmp/hay index {out / 'haystack.mp4'}")
+    print(f"      videoqa --store /tmp/hay eval {out / 'haystack.jsonl'} --mode search")
 
 
 if __name__ == "__main__":
