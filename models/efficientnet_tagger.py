@@ -85,6 +85,7 @@ class EfficientNetTagger:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = False  # the arena keeps the peak of every batch size it has seen
         session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
         def run(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
