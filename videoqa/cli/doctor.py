@@ -6,6 +6,8 @@ import argparse
 import importlib.util
 import urllib.request
 
+import numpy as np
+
 from videoqa.api import VideoQA
 
 from .output import emit_json
@@ -16,6 +18,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     doctor.set_defaults(run=run_doctor)
 
 
+BLANK = np.zeros((64, 64, 3), np.uint8)
+
+
 def _check(name: str, probe) -> dict:
     try:
         detail = probe()
@@ -24,14 +29,21 @@ def _check(name: str, probe) -> dict:
         return {"check": name, "ok": False, "detail": str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}
 
 
+def _tagger(tagger) -> str:
+    if tagger is None:
+        return "off"
+    tagged = len(tagger.tag([BLANK]))
+    return f"{tagger.name} on {getattr(tagger, 'backend', None) or 'its own runtime'}, {tagged} image tagged"
+
+
 def run_doctor(vqa: VideoQA, args: argparse.Namespace) -> int:
     settings = vqa.settings
     models = vqa.models()
     checks = [
         _check("store", lambda: f"{settings.store} ({len(vqa.videos())} videos indexed)"),
         _check("text embedder", lambda: f"{models.text.name}, {models.text.embed_texts(['ok']).shape[1]}-d"),
-        _check("visual tagger", lambda: f"{models.tagger.name}, {len(models.tagger.tag([__import__('numpy').zeros((64, 64, 3), 'uint8')]))} image tagged" if models.tagger else "off"),
-        _check("OCR", lambda: f"{models.ocr.name}, read {len(models.ocr.read(__import__('numpy').zeros((64, 64, 3), 'uint8')))} lines from a blank image" if models.ocr else "off"),
+        _check("visual tagger", lambda: _tagger(models.tagger)),
+        _check("OCR", lambda: f"{models.ocr.name}, read {len(models.ocr.read(BLANK))} lines from a blank image" if models.ocr else "off"),
         _check("speech", lambda: _speech(models)),
         _check("CLIP", lambda: f"{settings.index.clip_model} ({models.clip.embed_texts(['ok']).shape[1]}-d)" if settings.index.clip_model else "not configured: visual search uses tags (index --clip MODEL to add it)"),
         _check("chat model", lambda: _server(settings.models)),
