@@ -77,6 +77,10 @@ def _number(args: dict, key: str, default: float | None = None) -> float:
         raise ValueError(f"argument {key!r} must be a number of seconds, got {value!r}") from None
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(max(0.0, seconds), 60)
     return f"{int(minutes)}:{secs:04.1f}"
@@ -91,7 +95,7 @@ def _search(ctx: ToolContext, video: str, args: dict, ids: EvidenceIds) -> ToolR
         item = Evidence(id=ids(), video=m.video, start=m.start, end=m.end, source="+".join(m.sources), text=m.text, thumbnail=m.thumbnail)
         evidence.append(item)
         lines.append(f"{item['id']} {m.start:.1f}-{m.end:.1f} s ({_clock(m.start)}) score {m.score:.2f} [{item['source']}]: {m.text[:160]}")
-    return ToolResult("\n".join(lines) or "No moments found.", evidence, f"searching {query!r} … {len(moments)} moments")
+    return ToolResult("\n".join(lines) or "No moments found.", evidence, f"searching {query!r} … {_count(len(moments), 'moment')}")
 
 
 def _overview(ctx: ToolContext, video: str, args: dict, ids: EvidenceIds) -> ToolResult:
@@ -133,7 +137,7 @@ def _transcript(ctx: ToolContext, video: str, args: dict, ids: EvidenceIds) -> T
     rows = read_transcript(ctx, video, start, end)
     lines, evidence = _texts_result(rows, ctx.video(video).id, ids)
     return ToolResult("\n".join(lines) or "Nothing is said or written in that range.", evidence,
-                      f"reading {_clock(start)}–{_clock(end)} … {len(rows)} lines")
+                      f"reading {_clock(start)}–{_clock(end)} … {_count(len(rows), 'line')}")
 
 
 def _caption(ctx: ToolContext, video: str, args: dict, ids: EvidenceIds) -> ToolResult:

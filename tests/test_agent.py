@@ -41,7 +41,7 @@ def test_graph_runs_real_tools_and_catches_fabricated_times(store_dir, indexed):
     answer = events[-1]
     tool_events = [e for e in events if isinstance(e, ToolEvent)]
     assert [e.name for e in tool_events] == ["search_memory", "read_transcript"]
-    assert "1 moments" in tool_events[0].summary
+    assert "1 moment" in tool_events[0].summary and "1 moments" not in tool_events[0].summary
     assert len(answer.moments) == 1 and answer.moments[0]["start"] == 13 and answer.moments[0]["evidence_ids"] == ["E1"]
     reasons = {(d["start"], d["reason"].split(" (")[0]) for d in answer.dropped}
     assert (500.0, "outside the video") in reasons and (8.0, "no gathered evidence covers this time") in reasons
