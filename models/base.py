@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from platformdirs import user_cache_dir
+
+
+def model_cache() -> Path:
+    """Where models assembled or exported from packaged weights are kept (once per machine)."""
+    return Path(user_cache_dir("videoqa")) / "models"
 
 
 @runtime_checkable

