@@ -23,7 +23,7 @@ from .probe import check_video
 from .readers import DecodedFrame, VideoInfo, open_reader
 from .scenes import Segment, Segmenter
 from .store import Checkpoint, KeyframeRow, NewText, Store, TextRow, VideoRow
-from .subtitles import embedded_cues, read_subtitle_file, sidecar_files
+from .subtitles import embedded_cues, read_subtitle_file, sidecar_files, sources_fingerprint
 from .vectors import check_embedder
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ def ingest_video(
         subtitle_files = sidecar_files(resolved)
     cues = [cue for f in subtitle_files for cue in read_subtitle_file(f)]  # bad subtitles fail before any write
     video_id = content_hash(resolved)
-    fingerprint = settings.fingerprint()
+    # The subtitle files are part of what a video was indexed from: adding one re-indexes the subtitles.
+    fingerprint = {**settings.fingerprint(), SUBTITLES: sources_fingerprint(subtitle_files)}
     row = store.video_row(video_id)
     if row is not None and row.settings == fingerprint and row.status == "ready":
         if row.path != str(resolved):
@@ -88,31 +89,44 @@ def ingest_video(
     for modality, model in enricher.embedders().items():
         # By name, before any write: loading a model just to learn its size would cost seconds on every run.
         check_embedder(store.conn, modality, model, None, store.root)
-    if row is None or row.settings != fingerprint:
-        row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
-    elif row.path != str(resolved):
-        store.update_path(video_id, resolved)
-    done = store.stages(video_id)
-    if "subtitles" not in done:
-        _subtitles_stage(store, row, resolved, cues, enricher)
-    if "visual" not in done:
-        _VisualPass(store, row, resolved, info, settings, enricher, progress).run()
-    if "speech" not in done:
-        _speech_stage(store, row, resolved, info, models, enricher, progress)
-    store.finish_video(video_id)
+    with store.lease(video_id, str(path)):
+        row = store.video_row(video_id)  # again, under the lease: another process may have written it meanwhile
+        if row is None or _picture_settings(row.settings) != _picture_settings(fingerprint):
+            row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
+        elif row.path != str(resolved):
+            store.update_path(video_id, resolved)
+        if row.settings != fingerprint or "subtitles" not in store.stages(video_id):
+            _subtitles_stage(store, row, resolved, cues, enricher, fingerprint)
+        done = store.stages(video_id)
+        if "visual" not in done:
+            _VisualPass(store, row, resolved, info, settings, enricher, progress).run()
+        if "speech" not in done:
+            _speech_stage(store, row, resolved, info, models, enricher, progress)
+        store.finish_video(video_id)
     for modality in enricher.embedders():
         store.vector_index(modality).sync()
     return store.indexed_video(video_id)
 
 
-def _subtitles_stage(store: Store, row: VideoRow, path: Path, cues, enricher: Enricher) -> None:
+SUBTITLES = "subtitles"  # the fingerprint's key for the subtitle files
+
+
+def _picture_settings(fingerprint: dict) -> dict:
+    """Everything but the subtitle files: a change here re-indexes the whole video."""
+    return {key: value for key, value in fingerprint.items() if key != SUBTITLES}
+
+
+def _subtitles_stage(store: Store, row: VideoRow, path: Path, cues, enricher: Enricher, fingerprint: dict) -> None:
+    """(Re)writes every subtitle row of the video, from the files and the container's subtitle streams."""
     texts = [NewText(TextRow(c.start, max(c.end, c.start), "subtitle", c.text, {"file": True})) for c in cues]
     try:
         texts += [NewText(TextRow(c.start, c.end, "subtitle", c.text, {"stream": True})) for c in embedded_cues(path)]
     except Exception as exc:  # an unreadable subtitle stream must not stop the ingest of the picture
         log.warning("skipping embedded subtitles of %s: %s", path, exc)
+    if row.duration > 0:  # cues after the end are not about this video (spans are clamped at commit)
+        texts = [t for t in texts if t.row.start < row.duration]
     enricher.embed(texts)
-    store.commit(row.id, Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"))
+    store.replace_source(row.id, "subtitle", Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"), fingerprint)
 
 
 def _speech_stage(store: Store, row: VideoRow, path: Path, info: VideoInfo, models: IndexModels, enricher: Enricher,
