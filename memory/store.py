@@ -305,6 +305,16 @@ class Store:
             self.conn.execute("DELETE FROM videos WHERE id=?", (video_id,))
         shutil.rmtree(self.thumbnail_dir(video_id), ignore_errors=True)
 
+    def delete_orphan_vectors(self) -> int:
+        """Delete vector rows whose text, frame or keyframe row is gone (they would be hits without content)."""
+        removed = 0
+        with self._transaction():
+            for kind, table in (("text", "texts"), ("frame", "frames"), ("keyframe", "keyframes")):
+                removed += self.conn.execute(
+                    f"DELETE FROM vectors WHERE kind=? AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.id = vectors.ref)", (kind,)
+                ).rowcount
+        return removed
+
     def _delete_rows(self, video_id: str) -> None:
         for table in ("scenes", "keyframes", "frames", "texts", "vectors"):
             self.conn.execute(f"DELETE FROM {table} WHERE video_id=?", (video_id,))

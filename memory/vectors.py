@@ -129,11 +129,14 @@ class VectorIndex:
                 return
         if self.stamp is not None and self.stamp.count and not self._wants_hnsw(want.count) \
                 and rows_stamp(self.conn, self.modality, want.dim, self.stamp.max_id) == self.stamp:
-            self._add_after(self.stamp.max_id)  # only rows added since: append them
+            self._add_after(self.stamp.max_id, want.max_id)  # only rows added since: append them
         else:
             self.index = self._empty(want.dim, want.count)
-            self._add_after(0)
-        self.stamp = want
+            self._add_after(0, want.max_id)
+        self._saved(want)
+
+    def _saved(self, stamp: Stamp) -> None:
+        self.stamp = stamp
         self.background = None
         self._save()
 
@@ -150,10 +153,14 @@ class VectorIndex:
             inner = faiss.IndexFlatIP(dim)
         return faiss.IndexIDMap2(inner)
 
-    def _add_after(self, max_id: int) -> None:
+    def _add_after(self, max_id: int, up_to: int) -> None:
+        """Add the rows with max_id < id <= up_to: rows a writer adds meanwhile (higher ids, never reused) wait
+        for the next sync, so the index holds exactly what its stamp says."""
         faiss.omp_set_num_threads(os.cpu_count() or 1)  # building (HNSW above all) uses every core
         try:
-            cursor = self.conn.execute("SELECT id, vec FROM vectors WHERE modality=? AND id>? ORDER BY id", (self.modality, max_id))
+            cursor = self.conn.execute(
+                "SELECT id, vec FROM vectors WHERE modality=? AND id>? AND id<=? ORDER BY id", (self.modality, max_id, up_to)
+            )
             while batch := cursor.fetchmany(20_000):
                 ids = np.array([r[0] for r in batch], dtype=np.int64)
                 self.index.add_with_ids(from_blobs([r[1] for r in batch], self.index.d), ids)
@@ -222,12 +229,14 @@ class VectorIndex:
             row = self.conn.execute("SELECT dim FROM embedders WHERE modality=?", (self.modality,)).fetchone()
             if row is None:
                 return ""
+            want = rows_stamp(self.conn, self.modality, row[0])
             _, stamp, problem = self.read_file(row[0])
-            if not problem and stamp != rows_stamp(self.conn, self.modality, row[0]):
+            if not problem and stamp != want:
                 problem = "stale (built from other rows)"
             if problem:
-                self.index, self.stamp, self._synced_at = None, None, None
-                self._sync()
+                self.index = self._empty(want.dim, want.count)
+                self._add_after(0, want.max_id)
+                self._saved(want)
                 self._synced_at = self._write_stamp()
             return problem
 
