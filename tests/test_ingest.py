@@ -40,10 +40,9 @@ def test_reindexing_is_a_no_op_and_a_renamed_file_is_found(vqa, indexed, tmp_pat
     assert again == video
     renamed = tmp_path / "renamed clip.mp4"
     shutil.copy(video_path("bikes"), renamed)
-    started = time.monotonic()
-    found = vqa.index(renamed)
+    found = vqa.index(renamed)  # how long this takes: benchmarks/reindex.py
     assert found.id == video.id and found.scenes == video.scenes
-    assert found.path == str(renamed) and time.monotonic() - started < 2.0
+    assert found.path == str(renamed)
     vqa.index(video_path("bikes"))  # put the path back for other tests
 
 
