@@ -86,7 +86,8 @@ MIGRATIONS.append(
 
 MIGRATIONS.append(
     # 3: vector ids are never reused (AUTOINCREMENT): a FAISS cache built before a delete can then never find
-    #    an old vector under the id of a new row. Per-video ingest leases (memory/lease.py).
+    #    an old vector under the id of a new row. The scene detector's state at the resume point. Per-video
+    #    ingest leases (memory/lease.py).
     """
     CREATE TABLE vectors_v3 (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,6 +103,7 @@ MIGRATIONS.append(
     DROP TABLE vectors;
     ALTER TABLE vectors_v3 RENAME TO vectors;
     CREATE INDEX vectors_by_video ON vectors(modality, video_id);
+    ALTER TABLE videos ADD COLUMN detector_state BLOB;  -- the scene detector just before resume_frame
     CREATE TABLE leases (
         video_id TEXT PRIMARY KEY,   -- no foreign key: the lease is taken before the video's row exists
         token TEXT NOT NULL,

@@ -47,6 +47,7 @@ class VideoRow:
     resume_frame: int
     resume_shot: int
     settings: dict
+    detector_state: bytes | None = None  # the scene detector just before resume_frame (memory/scenes.py)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class Checkpoint:
     extend_texts: list[tuple[int, float]] = field(default_factory=list)  # (text id, new end)
     embedders: dict[str, str] = field(default_factory=dict)  # modality -> model name, registered once it has vectors
     resume: tuple[float, int, int] | None = None  # time, frame, shot
+    detector_state: bytes | None = None  # with `resume`: the scene detector just before that frame
     duration: float | None = None  # the video's final duration: every text span of the video is clamped to it
     stage_done: str | None = None
 
@@ -266,8 +268,8 @@ class Store:
         if c.resume is not None:
             resume_time, resume_frame, resume_shot = c.resume
             self.conn.execute(
-                "UPDATE videos SET resume_time=?, resume_frame=?, resume_shot=?, updated=? WHERE id=?",
-                (resume_time, resume_frame, resume_shot, time.time(), video_id),
+                "UPDATE videos SET resume_time=?, resume_frame=?, resume_shot=?, detector_state=?, updated=? WHERE id=?",
+                (resume_time, resume_frame, resume_shot, c.detector_state, time.time(), video_id),
             )
         if c.stage_done is not None:
             stages = json.loads(self.conn.execute("SELECT stages FROM videos WHERE id=?", (video_id,)).fetchone()[0])
@@ -430,6 +432,7 @@ def _video_row(row: sqlite3.Row) -> VideoRow:
         id=row["id"], path=row["path"], size=row["size"], duration=row["duration"], fps=row["fps"],
         width=row["width"], height=row["height"], has_audio=bool(row["has_audio"]), status=row["status"],
         resume_time=row["resume_time"], resume_frame=row["resume_frame"], resume_shot=row["resume_shot"], settings=json.loads(row["settings"]),
+        detector_state=row["detector_state"],
     )
 
 

