@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -162,3 +164,40 @@ def test_adding_a_subtitle_file_indexes_it_and_spans_are_clamped(tmp_path):
         assert api.search(None, "This is the second")[0].start == pytest.approx(5.739)
         (folder / "rabbit.vtt").unlink()  # and it goes away again
         assert api.store.texts(api.index(video_file).id, sources=["subtitle"]) == []
+
+
+def test_a_lease_is_taken_over_only_from_a_dead_holder(tmp_path):
+    from videoqa.errors import StoreError
+    from videoqa.memory.hashing import content_hash
+    from videoqa.memory.lease import HOST, STALE_SECONDS
+
+    clip = video_path("counter")
+    video_id = content_hash(clip)
+    holder = subprocess.Popen(["sleep", "60"])  # a live process of this host that "indexes" the video
+    try:
+        with VideoQA(store=tmp_path, index=LIGHT) as api:
+            conn = api.store.conn
+
+            def held_by(pid: int, host: str, heartbeat_age: float) -> None:
+                with conn:
+                    conn.execute("INSERT OR REPLACE INTO leases VALUES (?, 'token', ?, ?, ?, ?)",
+                                 (video_id, pid, host, time.time() - 5, time.time() - heartbeat_age))
+
+            held_by(holder.pid, HOST, 0)
+            with pytest.raises(StoreError, match=f"counter.mp4 is being indexed by process {holder.pid} "):
+                api.index(clip)
+            held_by(holder.pid, "another-host", 10)
+            with pytest.raises(StoreError, match=f"process {holder.pid} on another-host"):
+                api.index(clip)
+            assert api.store.video_row(video_id) is None  # nothing was written while refused
+            held_by(holder.pid, "another-host", STALE_SECONDS + 1)  # its heartbeat stopped long ago
+            assert api.index(clip).frames == 3
+            holder.kill()
+            holder.wait()
+            api.configure_index(sample_fps=2.0)
+            held_by(holder.pid, HOST, 0)  # killed: its lease is taken over
+            assert api.index(clip).frames == 6
+            assert conn.execute("SELECT count(*) FROM leases").fetchone()[0] == 0
+    finally:
+        holder.kill()
+        holder.wait()
