@@ -165,7 +165,7 @@ class _VisualPass:
         self.segment_idx = self.store.segment_count(row.id)
         self.committed_segments = self.segment_idx
         self.write_thumbnail = thumbnail_writer(self.store, settings.thumbnail_width)
-        segmenter = self.segmenter = Segmenter(settings, self.info.fps, row.resume_time, row.resume_frame, row.resume_shot, row.detector_state)
+        segmenter = Segmenter(settings, self.info.fps, row.resume_time, row.resume_frame, row.resume_shot, row.detector_state)
         sample_step = 1.0 / settings.sample_fps
         candidate_step = 1.0 / CANDIDATES_PER_SECOND
         next_sample = math.ceil(row.resume_time / sample_step - 1e-6) * sample_step
@@ -269,14 +269,12 @@ class _VisualPass:
         resume = (resume_time, resume_frame, next_shot)
         while len(self.pending) >= MAX_PENDING_CHECKPOINTS:
             self.pending.pop(0).result()
-        self.pending.append(self.worker.submit(self._enrich_and_commit, segments, first, keyframes, samples, resume,
-                                               self.segmenter.resume_state, duration, stage_done))
+        self.pending.append(self.worker.submit(self._enrich_and_commit, segments, first, keyframes, samples, resume, duration, stage_done))
 
-    def _enrich_and_commit(self, segments, first, keyframes, samples, resume, detector_state, duration, stage_done) -> None:
+    def _enrich_and_commit(self, segments, first, keyframes, samples, resume, duration, stage_done) -> None:
         frames, new_keyframes, texts, extend = self.enricher.frames(samples, keyframes, self.write_thumbnail)
         checkpoint = Checkpoint(
             segments=segments, first_segment_idx=first, keyframes=new_keyframes, frames=frames, texts=texts,
-            extend_texts=extend, embedders=self.enricher.embedders(), resume=resume, detector_state=detector_state,
-            duration=duration, stage_done=stage_done,
+            extend_texts=extend, embedders=self.enricher.embedders(), resume=resume, duration=duration, stage_done=stage_done,
         )
         self.enricher.committed(texts, self.store.commit(self.row.id, checkpoint))

@@ -4,7 +4,8 @@ so memory stays bounded however long the shot.
 Resumable: a detector's state (the previous frame, when the last cut was, whether its flash filter is
 merging) decides the cuts to come, so a resumed ingest restarts the detector from its state just before the
 resume frame, not from nothing. That state is pickled before every frame (about 40 KB and 20 µs for the
-content detector) and the one at the end of the newest segment is committed with the checkpoint."""
+content detector) and each segment carries the one at its end; the store keeps the newest segment's with the
+resume point."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import importlib
 import io
 import pickle
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -88,6 +89,8 @@ class Segment:
     start_frame: int
     end_frame: int
     shot: int
+    # The detector just before frame `end_frame`: what a run resuming there starts from (not part of equality).
+    detector_state: bytes | None = field(default=None, compare=False, repr=False)
 
 
 class Segmenter:
@@ -95,8 +98,8 @@ class Segmenter:
 
     def __init__(self, settings: IndexSettings, fps: float, start: float, start_frame: int, shot: int,
                  detector_state: bytes | None = None) -> None:
-        """`detector_state`: the detector as it was before frame `start_frame` (from `resume_state`), when
-        resuming; None starts a fresh detector."""
+        """`detector_state`: when resuming, the detector as it was before frame `start_frame` (the
+        `detector_state` of the segment that ended there); None starts a fresh detector."""
         self._detector = load_detector(detector_state) if detector_state else make_detector(settings)
         self._fps = Fraction(fps).limit_denominator(100_000) if fps > 0 else Fraction(25)
         self._max_chunk = settings.max_chunk_seconds
@@ -108,7 +111,6 @@ class Segmenter:
         # (time, index, detector state before that frame) of the last frames: a segment closes at most a
         # settle time after its end frame, and its state is then taken from here.
         self._states: deque[tuple[float, int, bytes]] = deque()
-        self.resume_state: bytes | None = detector_state  # the detector before the open segment's first frame
 
     def push(self, time: float, index: int, image: np.ndarray) -> list[Segment]:
         self._recent.append((time, index))
@@ -152,9 +154,9 @@ class Segmenter:
         return closed
 
     def _close(self, end: float, end_frame: int) -> Segment:
-        segment = Segment(self._open[0], end, self._open[1], end_frame, self.shot)
+        state = next((state for _, index, state in self._states if index == end_frame), None)
+        segment = Segment(self._open[0], end, self._open[1], end_frame, self.shot, state)
         self._open = (end, end_frame)
-        self.resume_state = next((state for _, index, state in self._states if index == end_frame), None)
         return segment
 
     def _chunk_boundary(self, chunk_end: float) -> tuple[float, int]:

@@ -100,8 +100,7 @@ class Checkpoint:
     texts: list[NewText] = field(default_factory=list)
     extend_texts: list[tuple[int, float]] = field(default_factory=list)  # (text id, new end)
     embedders: dict[str, str] = field(default_factory=dict)  # modality -> model name, registered once it has vectors
-    resume: tuple[float, int, int] | None = None  # time, frame, shot
-    detector_state: bytes | None = None  # with `resume`: the scene detector just before that frame
+    resume: tuple[float, int, int] | None = None  # time, frame, shot (with the last segment's detector state)
     duration: float | None = None  # the video's final duration: every text span of the video is clamped to it
     stage_done: str | None = None
 
@@ -267,9 +266,10 @@ class Store:
             register_embedder(self.conn, modality, c.embedders[modality], dim)
         if c.resume is not None:
             resume_time, resume_frame, resume_shot = c.resume
+            state = c.segments[-1].detector_state if c.segments and c.segments[-1].end_frame == resume_frame else None
             self.conn.execute(
                 "UPDATE videos SET resume_time=?, resume_frame=?, resume_shot=?, detector_state=?, updated=? WHERE id=?",
-                (resume_time, resume_frame, resume_shot, c.detector_state, time.time(), video_id),
+                (resume_time, resume_frame, resume_shot, state, time.time(), video_id),
             )
         if c.stage_done is not None:
             stages = json.loads(self.conn.execute("SELECT stages FROM videos WHERE id=?", (video_id,)).fetchone()[0])

@@ -32,7 +32,7 @@ def _segments(settings, fps, frames, start=0.0, start_frame=0, shot=0, state=Non
         closed = segmenter.push(time_, index, image)
         found += closed
         if closed and record is not None:
-            record.append((closed[-1], segmenter.shot, segmenter.resume_state))
+            record.append((closed[-1], segmenter.shot, closed[-1].detector_state))
     last_time, last_index, _ = frames[-1]
     return found + segmenter.finish(last_time + 1 / fps, last_index + 1)
 
