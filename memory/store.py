@@ -117,18 +117,23 @@ class Store:
         self._indexes: dict[str, VectorIndex] = {}
         self._leases: dict[str, leases.Lease] = {}
         self._write_lock = threading.RLock()  # one connection, shared by the ingest's threads
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        # Search looks up a few hundred random rows of a large vectors table: memory-mapped reads are
-        # ~4x faster there than read() into SQLite's small page cache.
-        self.conn.execute("PRAGMA mmap_size=2147483648")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        version = schema_version(self.conn)
-        if version > len(MIGRATIONS):
-            raise IncompatibleStoreError(
-                f"The store at {self.root} was written by a newer videoqa (schema {version}). "
-                "Upgrade videoqa or use another --store."
-            )
-        migrate(self.conn)
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            # Search looks up a few hundred random rows of a large vectors table: memory-mapped reads are
+            # ~4x faster there than read() into SQLite's small page cache.
+            self.conn.execute("PRAGMA mmap_size=2147483648")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            version = schema_version(self.conn)
+            if version > len(MIGRATIONS):
+                raise IncompatibleStoreError(
+                    f"The store at {self.root} was written by a newer videoqa (schema {version}). "
+                    "Upgrade videoqa or use another --store."
+                )
+            migrate(self.conn)
+        except sqlite3.Error as exc:  # not a database, read-only, locked for longer than the timeout
+            self.conn.close()
+            raise StoreError(f"Cannot open the store at {self.root}: {exc}. Check it is a videoqa store you can write to, "
+                             "or pass another --store.") from exc
 
     def close(self) -> None:
         self.conn.close()

@@ -201,3 +201,12 @@ def test_a_lease_is_taken_over_only_from_a_dead_holder(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_database_that_is_not_sqlite_is_one_line_and_left_alone(tmp_path):
+    (tmp_path / "index.sqlite").write_bytes(b"not a database\n" * 100)
+    for command in (("list",), ("verify",)):
+        result = run_cli(*command, store=tmp_path)
+        assert result.returncode == 1 and "file is not a database" in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "index.sqlite").read_bytes() == b"not a database\n" * 100
