@@ -99,7 +99,7 @@ def test_twenty_sigkills_then_one_more_run_equal_a_clean_run(tmp_path):
     for target in sorted(rng.uniform(0.0, 0.95 * work) for _ in range(KILLS)):
         committed = _progress(killed)
         at = max((t for t, state in timeline if _reached(committed, state)), default=0.0)
-        goal = [state for t, state in timeline if t <= target][-1]  # what the clean run had committed by then
+        goal = next((state for t, state in reversed(timeline) if t <= target), timeline[0][1])  # committed by then
         process = _index_process(killed, clip)
         if not _wait_for_lease(process, killed):
             break  # it finished before its kill came
