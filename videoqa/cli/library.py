@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import asdict
 import sys
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def run_library(vqa: VideoQA, args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.json:
-        emit_json({"videos": [report.__dict__ for report in reports]})
+        emit_json({"videos": [asdict(report) for report in reports]})
     else:
         if args.quiet:
             for report in reports:
