@@ -74,8 +74,8 @@ class VideoJob:
     ready: bool  # indexed already with these settings
 
 
-def plan_video(store: Store, path: str | Path, settings: IndexSettings, models: IndexModels,
-               subtitles: str | Path | bool | None = None) -> VideoJob:
+def plan_video(store: Store, path: str | Path, settings: IndexSettings, subtitles: str | Path | bool | None = None,
+               models: IndexModels | None = None) -> VideoJob:
     """Check `path`, create or update its row, and list the units left (none when it is indexed).
     `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none."""
     resolved, info = check_video(path)
@@ -93,7 +93,7 @@ def plan_video(store: Store, path: str | Path, settings: IndexSettings, models: 
         if row.path != str(resolved):
             store.update_path(video_id, resolved)
         return VideoJob(video_id, resolved, [], True)
-    for modality, model in embedders(models).items():
+    for modality, model in embedders(models or models_for(settings)).items():
         # By name, before any write: loading a model just to learn its size would cost seconds on every run.
         check_embedder(store.conn, modality, model, None, store.root)
     if row is None or row.settings != fingerprint:
@@ -114,9 +114,9 @@ def ingest_video(
 ) -> IndexedVideo:
     """Index `path` into `store` (a no-op if it is already indexed with these settings).
     `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none."""
-    models = models or models_for(settings)
-    job = plan_video(store, path, settings, models, subtitles)
+    job = plan_video(store, path, settings, subtitles, models)
     if not job.ready:
+        models = models or models_for(settings)
         for unit in job.units:
             sink = StoreSink.after_committed(store, job.video_id)
             run_unit(unit, settings, models, sink, progress, sink.first_scene)

@@ -105,7 +105,7 @@ def connect(workers: int | None, address: str | None) -> tuple[int, bool]:
         if address:
             ray.init(address=address, **quiet)
         else:
-            ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False, **quiet)
+            ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ClusterError(f"Cannot reach the Ray cluster at {address}: {exc}. Start it with `ray start --head`, "
                            "or pass --workers N without --ray for a local one.") from exc
@@ -155,7 +155,7 @@ class _Run:
     def _plan(self, path: Path, subtitles: bool | None) -> _Video:
         report = VideoReport(str(path), "indexed")
         try:
-            job = plan_video(self.store, path, self.settings, self.models, False if subtitles is False else None)
+            job = plan_video(self.store, path, self.settings, False if subtitles is False else None, self.models)
         except VideoInputError as exc:
             return self._failed(_Video(report, [], []), str(exc))
         report.video_id = job.video_id
