@@ -9,6 +9,7 @@ a finished video, such as a lazily made caption, commits without one)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import threading
@@ -102,7 +103,8 @@ class Checkpoint:
     embedders: dict[str, str] = field(default_factory=dict)  # modality -> model name, registered once it has vectors
     resume: tuple[float, int, int] | None = None  # time, frame, shot (with the last segment's detector state)
     duration: float | None = None  # the video's final duration: every text span of the video is clamped to it
-    stage_done: str | None = None
+    stage_done: str | tuple[str, ...] | None = None  # a unit committed whole may finish several stages
+    files: dict[str, bytes] = field(default_factory=dict)  # thumbnails: path relative to the store -> JPEG bytes
 
 
 class Store:
@@ -150,19 +152,27 @@ class Store:
             self.conn.execute("COMMIT")
 
     # -- leases -------------------------------------------------------------------------------
-    @contextmanager
-    def lease(self, video_id: str, shown: str) -> Iterator[leases.Lease]:
-        """Hold the video's ingest lease for the block; a StoreError names the live process that holds it.
-        `shown` names the video in that message (e.g. its file name)."""
+    def acquire_lease(self, video_id: str, shown: str) -> None:
+        """Take the video's ingest lease; a StoreError names the live process that holds it. `shown` names
+        the video in that message (e.g. its file name)."""
         with self._transaction():
-            held = leases.acquire(self.conn, video_id, shown)
-        self._leases[video_id] = held
-        try:
-            yield held
-        finally:
-            del self._leases[video_id]
+            self._leases[video_id] = leases.acquire(self.conn, video_id, shown)
+
+    def release_lease(self, video_id: str) -> None:
+        """Let go of the video's lease, if this store holds it."""
+        held = self._leases.pop(video_id, None)
+        if held is not None:
             with self._transaction():
                 leases.release(self.conn, held)
+
+    @contextmanager
+    def lease(self, video_id: str, shown: str) -> Iterator[None]:
+        """Hold the video's ingest lease for the block."""
+        self.acquire_lease(video_id, shown)
+        try:
+            yield
+        finally:
+            self.release_lease(video_id)
 
     def _require_lease(self, video_id: str) -> None:
         if video_id not in self._leases:
@@ -215,14 +225,16 @@ class Store:
     def commit(self, video_id: str, checkpoint: "Checkpoint") -> list[int]:
         """Everything in `checkpoint`, in one transaction: a crash leaves the previous checkpoint.
         Text spans are clamped to the video. Returns the row ids of the texts it added, in order."""
+        self.write_files(checkpoint.files)
         with self._transaction():
             if video_id in self._leases:
                 leases.renew(self.conn, self._leases[video_id])
             return self._commit(video_id, checkpoint)
 
-    def replace_source(self, video_id: str, source: str, checkpoint: "Checkpoint", settings: dict) -> list[int]:
-        """Swap every text row of one source (e.g. the subtitles, when their files changed) for those in
-        `checkpoint` and record the `settings` that made them, in one transaction. Needs the video's lease."""
+    def restart_source(self, video_id: str, source: str, stage: str, settings: dict) -> None:
+        """Forget every text row of one source and the stage that makes them (e.g. the subtitles, when their
+        files changed) and record the `settings` that will make them again, in one transaction; the video is
+        'indexing' until that stage is committed again. Needs the video's lease."""
         with self._transaction():
             self._require_lease(video_id)
             self.conn.execute(
@@ -230,8 +242,19 @@ class Store:
                 (video_id, video_id, source),
             )
             self.conn.execute("DELETE FROM texts WHERE video_id=? AND source=?", (video_id, source))
-            self.conn.execute("UPDATE videos SET settings=? WHERE id=?", (json.dumps(settings, sort_keys=True), video_id))
-            return self._commit(video_id, checkpoint)
+            stages = set(json.loads(self.conn.execute("SELECT stages FROM videos WHERE id=?", (video_id,)).fetchone()[0])) - {stage}
+            self.conn.execute("UPDATE videos SET settings=?, stages=?, status='indexing', updated=? WHERE id=?",
+                              (json.dumps(settings, sort_keys=True), json.dumps(sorted(stages)), time.time(), video_id))
+
+    def write_files(self, files: dict[str, bytes]) -> None:
+        """Files (thumbnails) by path relative to the store, each whole or not at all (temporary file, then
+        rename), before the rows that name them are committed."""
+        for relative, data in files.items():
+            target = self.absolute(relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            temporary.write_bytes(data)
+            os.replace(temporary, target)
 
     def _commit(self, video_id: str, c: "Checkpoint") -> list[int]:
         if c.duration is not None:
@@ -278,7 +301,8 @@ class Store:
             )
         if c.stage_done is not None:
             stages = json.loads(self.conn.execute("SELECT stages FROM videos WHERE id=?", (video_id,)).fetchone()[0])
-            self.conn.execute("UPDATE videos SET stages=? WHERE id=?", (json.dumps(sorted(set(stages) | {c.stage_done})), video_id))
+            done = {c.stage_done} if isinstance(c.stage_done, str) else set(c.stage_done)
+            self.conn.execute("UPDATE videos SET stages=? WHERE id=?", (json.dumps(sorted(set(stages) | done)), video_id))
         return text_ids
 
     def _clamp_texts(self, video_id: str, duration: float) -> None:
@@ -426,10 +450,15 @@ class Store:
 
     # -- files --------------------------------------------------------------------------------
     def thumbnail_dir(self, video_id: str) -> Path:
-        return self.root / "thumbs" / video_id
+        return self.root / thumbnail_folder(video_id)
 
     def absolute(self, relative: str) -> Path:
         return self.root / relative
+
+
+def thumbnail_folder(video_id: str) -> str:
+    """Where a video's thumbnails live, relative to the store (workers name files before the store sees them)."""
+    return f"thumbs/{video_id}"
 
 
 def _video_row(row: sqlite3.Row) -> VideoRow:

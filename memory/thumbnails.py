@@ -38,16 +38,17 @@ def repair(store: Store, video_id: str, keyframes: list[KeyframeRow]) -> tuple[i
         return 0, f"its video cannot be read ({exc})"
     if content_hash(path) != video_id:
         return 0, f"{row.path} is no longer the video that was indexed (its content changed)"
-    write = thumbnail_writer(store, int(row.settings.get("thumbnail_width", 320)))
+    files: dict[str, bytes] = {}
+    write = thumbnail_writer(files, int(row.settings.get("thumbnail_width", 320)))
     reader = open_reader(path, info, "pyav")
     try:
         frames = reader.frames_at([k.time for k in broken], OCR_WIDTH)
     finally:
         reader.close()
-    remade = 0
     for keyframe, (_, image) in zip(sorted(broken, key=lambda k: k.time), frames):
         write(keyframe.thumbnail, image)
-        remade += 1
+    store.write_files(files)
+    remade = len(files)
     return remade, "" if remade == len(broken) else f"{len(broken) - remade} frames could not be decoded from {row.path}"
 
 
