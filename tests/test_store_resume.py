@@ -27,7 +27,7 @@ KILLS = 20
 
 
 def _segments(settings, fps, frames, start=0.0, start_frame=0, shot=0, state=None, record=None):
-    segmenter = Segmenter(settings, fps, start, start_frame, shot, state)
+    segmenter = Segmenter(settings, fps, start, start_frame, shot, detector_state=state)
     found = []
     for time_, index, image in frames:
         closed = segmenter.push(time_, index, image)
