@@ -3,6 +3,7 @@ indexing progress, the file for the player (byte ranges), clips and thumbnails."
 
 from __future__ import annotations
 
+import re
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
@@ -24,6 +25,7 @@ from .paths import media_path, upload_name
 from .sse import sse_response
 
 router = APIRouter(tags=["videos"])
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")  # one path part, never '..'
 
 _ADD_BODY = {
     "requestBody": {"content": {
@@ -176,15 +178,13 @@ def thumbnail_at(request: Request, video: str, t: float = Query(0.0, ge=0)) -> F
     return FileResponse(library.vqa.store.absolute(row.thumbnail), media_type="image/jpeg")
 
 
-@router.get("/thumbs/{path:path}", response_class=FileResponse)
-def thumbnail(request: Request, path: str) -> FileResponse:
-    """A thumbnail by the path the JSON documents give (a moment's or an evidence item's `thumbnail`)."""
+@router.get("/thumbs/{video}/{name}", response_class=FileResponse)
+def thumbnail(request: Request, video: str, name: str) -> FileResponse:
+    """A thumbnail named by the last two parts of a `thumbnail` path in the JSON documents (VIDEO/FILE.jpg)."""
     store = _library(request).vqa.store
-    folder = (store.root / "thumbs").resolve()
-    relative = path.removeprefix("thumbs/")
-    target = (folder / relative).resolve()
-    if ".." in Path(relative).parts or not target.is_relative_to(folder) or not target.is_file():
-        raise NotFound(f"There is no thumbnail {path!r}.")
+    target = store.thumbnail_dir(video) / name
+    if not (_SAFE_NAME.fullmatch(video) and _SAFE_NAME.fullmatch(name) and target.is_file()):
+        raise NotFound(f"There is no thumbnail {video}/{name}.")
     return FileResponse(target, media_type="image/jpeg")
 
 

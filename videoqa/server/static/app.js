@@ -41,7 +41,8 @@ function notice(message) {
 }
 
 const baseName = (path) => path.split(/[\\/]/).pop();
-const thumbUrl = (path) => withToken("api/thumbs/" + path.split("/").map(encodeURIComponent).join("/"));
+// A `thumbnail` in the documents is a file in the store; the API serves it as thumbs/VIDEO/FILE.
+const thumbUrl = (path) => withToken("api/thumbs/" + path.split(/[\\/]/).slice(-2).map(encodeURIComponent).join("/"));
 const frameUrl = (video, t) => withToken(`api/videos/${video}/thumbnail?t=${t}`);
 const clipUrl = (video, start, end) => withToken(`api/videos/${video}/clip?start=${start.toFixed(2)}&end=${end.toFixed(2)}`);
 
