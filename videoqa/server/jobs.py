@@ -102,7 +102,8 @@ class JobQueue:
 
                 try:
                     video = vqa.index(job.path, progress=progress)
-                    self._update(job, state="done", stage="ready", position=video.duration, total=video.duration)
+                    self._update(job, state="done", stage="ready", position=video.duration, total=video.duration,
+                                 scenes=len(video.scenes))
                 except VideoQAError as exc:
                     self._update(job, state="failed", error=str(exc))
                 except Exception as exc:  # the worker must outlive a bad file; the job says what happened

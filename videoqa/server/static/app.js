@@ -84,8 +84,10 @@ function follow(job, video) {
   const show = (message) => {
     const data = JSON.parse(message.data);
     $("job-bar").value = data.fraction;
-    $("job-text").textContent = data.state === "failed" ? `failed: ${data.error}`
-      : `${baseName(data.path)}: ${data.state} ${data.stage} ${clock(data.position)}/${clock(data.total)}, ${data.scenes} scenes`;
+    const name = baseName(data.path);
+    $("job-text").textContent = data.state === "failed" ? `${name}: failed: ${data.error}`
+      : data.state === "done" ? `${name}: ready, ${clock(data.total)}, ${data.scenes} scenes`
+      : `${name}: ${data.state} ${data.stage} ${clock(data.position)}/${clock(data.total)}`;
     return data;
   };
   events.addEventListener("progress", show);
