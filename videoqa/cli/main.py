@@ -10,7 +10,7 @@ from videoqa.api import VideoQA
 from videoqa.errors import VideoQAError
 from videoqa.settings import STORE_ENV
 
-from . import ask, doctor, eval, index, remove, search, verify
+from . import ask, clip, doctor, eval, index, mcp, remove, search, serve, verify
 from .output import error
 
 
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="videoqa", description="Question answering over long videos.")
     _add_common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (index, search, ask, eval, doctor, remove, verify):
+    for module in (index, search, ask, clip, eval, serve, mcp, doctor, remove, verify):
         module.add_commands(commands)
     for sub in commands.choices.values():
         _add_common(sub, suppress=True)
