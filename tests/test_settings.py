@@ -60,7 +60,7 @@ def test_replace_validates_and_keeps_the_rest(clean_env):
 def test_the_fingerprint_keeps_the_keys_stores_were_written_with():
     # Each indexed video stores this dict; a new key or name would re-index every video in every store.
     assert list(IndexSettings().fingerprint()) == [
-        "reader", "detector", "detector_threshold", "min_scene_len", "max_chunk_seconds", "sample_fps", "keyframes_per_chunk",
+        "reader", "detector", "detector_threshold", "min_scene_len", "max_chunk_seconds", "split_seconds", "sample_fps", "keyframes_per_chunk",
         "thumbnail_width", "detect_width", "text_model", "tags", "clip_model", "ocr", "speech_model",
     ]
 

@@ -100,7 +100,7 @@ class IndexSettings(_Group):
     FLAGS: ClassVar[dict[str, str]] = {
         "reader": "--reader", "detector": "--detector", "detector_threshold": "--threshold",
         "max_chunk_seconds": "--max-chunk", "sample_fps": "--fps", "clip_model": "--clip", "speech_model": "--speech-model",
-        "tags": "--no-tags", "ocr": "--no-ocr",
+        "tags": "--no-tags", "ocr": "--no-ocr", "split_seconds": "--split",
     }
 
     reader: Reader = "auto"  # auto: decord, PyAV where decord cannot open the file
@@ -108,6 +108,8 @@ class IndexSettings(_Group):
     detector_threshold: float | None = Field(None, ge=0, le=255, description="0 to 255, or unset for the detector's own default")
     min_scene_len: int = Field(15, ge=1, le=100_000, description="1 to 100000 frames")
     max_chunk_seconds: float = Field(30.0, ge=1, le=3600, description="1 to 3600 seconds (longer scenes are split into chunks this long)")
+    split_seconds: float = Field(1200.0, ge=0, le=86_400, description="0 (never) to 86400 seconds (longer videos are cut at "
+                                 "keyframes into parts computed at once)")
     sample_fps: float = Field(1.0, gt=0, le=60, description="more than 0 and at most 60 frames a second")
     keyframes_per_chunk: int = Field(3, ge=1, le=32, description="1 to 32")
     thumbnail_width: int = Field(320, ge=32, le=3840, description="32 to 3840 pixels")
