@@ -119,8 +119,10 @@ class VideoQA:
 
         return evaluate(self, dataset, mode, videos, format, baseline_frames, progress)
 
-    def videos(self) -> list[IndexedVideo]:
-        return [self.store.indexed_video(row.id) for row in self.store.videos() if row.status == "ready"]
+    def videos(self, include_indexing: bool = False) -> list[IndexedVideo]:
+        """Indexed videos; with `include_indexing`, also those whose ingest is under way or was interrupted."""
+        return [replace(self.store.indexed_video(row.id), status=row.status) for row in self.store.videos()
+                if include_indexing or row.status == "ready"]
 
     def video(self, ref: VideoRef) -> IndexedVideo:
         """An indexed video by id, id prefix, path or file name."""

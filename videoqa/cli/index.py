@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from tqdm import tqdm
 
 from videoqa.api import VideoQA
+from videoqa.documents import videos_document
 from videoqa.errors import VideoInputError
 from videoqa.library import video_files
 from videoqa.memory.ingest import Progress
@@ -49,23 +51,52 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 class ProgressBar:
-    """tqdm over seconds of video: position/duration, scenes found, realtime factor."""
+    """Indexing progress on stderr: a tqdm bar over seconds of video on a terminal; where stderr is a log
+    (a file, a pipe, CI) a plain line per tenth of the video or per stage, never a redrawn bar."""
 
-    def __init__(self, name: str) -> None:
+    LOG_STEP = 0.1  # a log line each time another tenth of the video is done
+
+    def __init__(self, name: str, stream: TextIO | None = None) -> None:
         self.name = name
+        self.stream = stream or sys.stderr
+        self.interactive = self.stream.isatty()
         self.bar: tqdm | None = None
+        self.stage = ""
+        self.logged_fraction = -1.0
+
+    def _line(self, report: Progress) -> str:
+        return (f"{clock(report.position)}/{clock(report.total)}  {report.stage}  scenes {report.scenes}  "
+                f"({report.realtime_factor:.0f}x realtime)")
 
     def __call__(self, report: Progress) -> None:
-        if self.bar is None:
-            self.bar = tqdm(total=round(report.total, 1), file=sys.stderr, mininterval=0.25, dynamic_ncols=True,
+        if self.interactive:
+            self._draw(report)
+        else:
+            self._log(report)
+        self.stage = report.stage
+
+    def _draw(self, report: Progress) -> None:
+        if self.bar is None or report.stage != self.stage:
+            self.close()
+            self.bar = tqdm(total=round(report.total, 1), file=self.stream, mininterval=0.25, dynamic_ncols=True,
                             bar_format=f"indexing {self.name} {{bar:24}} {{desc}}")
         self.bar.n = round(min(report.position, report.total), 1)
-        self.bar.set_description_str(
-            f"{clock(report.position)}/{clock(report.total)}  {report.stage}  scenes {report.scenes}  "
-            f"({report.realtime_factor:.0f}x realtime)", refresh=True,
-        )
+        self.bar.set_description_str(self._line(report), refresh=True)
         if report.done:
+            self.close()
+
+    def _log(self, report: Progress) -> None:
+        fraction = min(report.position, report.total) / report.total if report.total > 0 else 1.0
+        if report.stage != self.stage:
+            self.logged_fraction = -1.0
+        if report.done or fraction >= self.logged_fraction + self.LOG_STEP:
+            self.logged_fraction = fraction
+            print(f"indexing {self.name}  {self._line(report)}{'  done' if report.done else ''}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 def index_settings(settings: Settings, args: argparse.Namespace) -> Settings:
@@ -98,19 +129,20 @@ def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
             print(f"{video.id}  {Path(video.path).name}  {clock(video.duration)}  {len(video.scenes)} scenes  "
                   f"{video.keyframes} keyframes  {video.frames} frames")
     if args.json:
-        emit_json({"videos": [v.to_dict() for v in videos]})
+        emit_json(videos_document(videos))
     return 1 if failures else 0
 
 
 def run_list(vqa: VideoQA, args: argparse.Namespace) -> int:
-    videos = vqa.videos()
+    videos = vqa.videos(include_indexing=True)
     if args.json:
-        emit_json({"videos": [v.to_dict() for v in videos]})
+        emit_json(videos_document(videos))
         return 0
     if not videos:
         print("No videos indexed yet. Try: videoqa index VIDEO")
     for v in videos:
-        print(f"{v.id}  {clock(v.duration):>8}  {len(v.scenes):4d} scenes  {v.path}")
+        status = "" if v.status == "ready" else f"  ({v.status})"
+        print(f"{v.id}  {clock(v.duration):>8}  {len(v.scenes):4d} scenes  {v.path}{status}")
     return 0
 
 
