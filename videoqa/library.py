@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videoqa.errors import ClusterError, VideoInputError, VideoQAError
+from videoqa.errors import ClusterError, VideoInputError, VideoNotFoundError, VideoQAError
 from videoqa.memory.ingest import compute_unit, finish_video, models_for, plan_video
 from videoqa.memory.store import Checkpoint, Store
 from videoqa.memory.units import StoreSink, Unit
@@ -65,7 +65,11 @@ def video_files(paths: Iterable[str | Path]) -> list[Path]:
     for path in paths:
         path = Path(path).expanduser()
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+            inside = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+            if not inside:
+                raise VideoNotFoundError(f"{path} is a directory with no video files in it ({', '.join(sorted(VIDEO_SUFFIXES))}). "
+                                         "Give video files, or a folder that holds some.")
+            found += inside
         else:
             found.append(path)
     return found
