@@ -15,7 +15,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -177,7 +176,7 @@ def test_parts_are_joined_as_if_read_in_one_pass(serial_store, tmp_path):
     """bbb.mp4 cut into parts against bbb.mp4 read whole: the same shots (cuts within one frame), the same
     frames layer and texts; keyframes differ only where a part boundary starts a chunk."""
     whole = tmp_path / "whole"
-    with VideoQA(store=whole, index=replace(SETTINGS, split_seconds=0)) as api:
+    with VideoQA(store=whole, index=SETTINGS.replace(split_seconds=0)) as api:
         api.index(video_path("bbb"))
     parts, one = _rows(serial_store), _rows(whole)
     vid = one["videos"][0][0]

@@ -38,7 +38,7 @@ class VideoQA:
     def __init__(self, store: str | Path | None = None, settings: Settings | None = None, index: IndexSettings | None = None) -> None:
         self.settings = (settings or Settings()).with_store(store)
         if index is not None:
-            self.settings = Settings(store=self.settings.store, index=index)
+            self.settings = self.settings.replace(index=index)
         self.store = Store(self.settings.store)
         self._context: ToolContext | None = None
         self._compiled = None
@@ -46,7 +46,7 @@ class VideoQA:
 
     def configure_index(self, **changes: object) -> None:
         """Change how later `index` calls work (e.g. `detector="adaptive"`, `sample_fps=2`)."""
-        self.settings = replace(self.settings, index=replace(self.settings.index, **changes))
+        self.settings = self.settings.replace(index=self.settings.index.replace(**changes))
 
     def index(self, path: str | Path, progress: ProgressCallback | None = None, subtitles: str | Path | bool | None = None) -> IndexedVideo:
         """Index one video file (resumes an interrupted run; a no-op when already indexed). Subtitles come

@@ -14,6 +14,7 @@ from videoqa.documents import videos_document
 from videoqa.errors import VideoInputError
 from videoqa.library import video_files
 from videoqa.memory.ingest import Progress
+from videoqa.settings import DETECTORS, READERS, Settings
 
 from .library import run_library
 from .output import clock, emit_json, error
@@ -22,11 +23,11 @@ from .output import clock, emit_json, error
 def add_commands(commands: argparse._SubParsersAction) -> None:
     index = commands.add_parser("index", help="index video files (resumable; a no-op for indexed files)")
     index.add_argument("paths", nargs="+", metavar="PATH", help="video files, or directories of them")
-    index.add_argument("--detector", choices=["content", "adaptive", "hash", "histogram", "threshold"], help="scene detector (default: content)")
+    index.add_argument("--detector", choices=DETECTORS, help="scene detector (default: content)")
     index.add_argument("--threshold", type=float, help="scene detector threshold (default: the detector's own)")
     index.add_argument("--max-chunk", type=float, help="split scenes longer than this many seconds (default 30)")
     index.add_argument("--fps", type=float, help="frames layer sample rate (default 1)")
-    index.add_argument("--reader", choices=["auto", "decord", "pyav"], help="decoding backend (default auto)")
+    index.add_argument("--reader", choices=READERS, help="decoding backend (default auto)")
     index.add_argument("--subtitles", help="a subtitle file (.srt/.vtt) for the video (default: one beside it with the same name)")
     index.add_argument("--no-subtitles", action="store_true", help="ignore subtitle files beside the video")
     index.add_argument("--clip", metavar="MODEL", help="also embed frames with this CLIP model (Hugging Face id; downloads once)")
@@ -39,7 +40,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--workers", type=int, metavar="N", help="index on a local Ray cluster of N workers (needs the ray extra)")
     index.add_argument("--ray", nargs="?", const="env", metavar="ADDRESS",
                        help="index on the Ray cluster at ADDRESS (default: $RAY_ADDRESS, else auto: the one running here)")
-    index.set_defaults(run=run_index)
+    index.set_defaults(run=run_index, configure=index_settings)
 
     listing = commands.add_parser("list", help="list indexed videos")
     listing.set_defaults(run=run_list)
@@ -98,7 +99,8 @@ class ProgressBar:
             self.bar = None
 
 
-def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
+def index_settings(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The flags given, over the environment's settings (validated: a bad value is one line naming the flag)."""
     options = {
         "detector": args.detector, "detector_threshold": args.threshold, "max_chunk_seconds": args.max_chunk,
         "sample_fps": args.fps, "reader": args.reader, "clip_model": args.clip, "speech_model": args.speech_model,
@@ -107,7 +109,10 @@ def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
     changes = {name: value for name, value in options.items() if value is not None}
     if args.no_speech:
         changes["speech_model"] = None
-    vqa.configure_index(**changes)
+    return settings.replace(index=settings.index.replace(**changes))
+
+
+def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
     if args.workers is not None or args.ray is not None:
         return run_library(vqa, args)
     videos, failures = [], 0
