@@ -97,6 +97,11 @@ def _thumbnails(store: Store, report: Report) -> None:
         if problem:
             report.findings.append(Finding("thumbnails", f"{len(broken) - remade} of {video.path} are missing and cannot be made: {problem}", False))
     report.checked["thumbnails"] = total
+    leftovers = list((store.root / "thumbs").rglob(".*.tmp"))  # a writer killed between write and rename
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    if leftovers:
+        report.findings.append(Finding("thumbnails", f"{len(leftovers)} unfinished files of killed writers; deleted", True))
 
 
 def _interrupted(store: Store, report: Report) -> None:

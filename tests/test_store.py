@@ -103,9 +103,10 @@ def test_verify_and_search_repair_a_corrupt_cache_and_a_deleted_thumbnail(tmp_pa
             path.unlink()
 
     damage()
+    (thumbnails[0].parent / f".{thumbnails[0].name}.123.tmp").write_bytes(b"\xff\xd8 half a JPEG")
     result = run_cli("verify", store=store)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "text.faiss was corrupt" in result.stdout and "made again" in result.stdout
+    assert "text.faiss was corrupt" in result.stdout and "made again" in result.stdout and "unfinished files" in result.stdout
     assert "Traceback" not in result.stderr
     assert all(p.read_bytes()[:2] == b"\xff\xd8" for p in thumbnails)  # JPEGs again
     assert [len(p.read_bytes()) for p in thumbnails] == pytest.approx([len(b) for b in pictures], rel=0.2)
