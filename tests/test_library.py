@@ -22,7 +22,7 @@ import ray  # the test extra installs it
 
 from videoqa import IndexSettings, VideoQA
 
-from .conftest import CATALOG, run_cli, video_path
+from .conftest import run_cli, video_path
 
 SETTINGS = IndexSettings(ocr=False, speech_model=None, split_seconds=200.0)
 CLIPS = ("ted", "bikes", "testvideo", "rabbit")  # ted has subtitles beside it
@@ -101,25 +101,23 @@ def _descends_from(pid: int, ancestor: int) -> bool:
     return False
 
 
-def _committed_parts(store: Path, video: Path) -> float:
-    """How far the committed parts of `video` reach (its resume time), 0 before any."""
+def _committed(store: Path) -> bool:
+    """Whether any unit is committed: a stage marked, or a part of a video (its resume time moved)."""
     try:
         conn = sqlite3.connect(store / "index.sqlite", timeout=5)
         try:
-            row = conn.execute("SELECT resume_time FROM videos WHERE path=?", (str(video),)).fetchone()
+            return conn.execute("SELECT count(*) FROM videos WHERE stages != '[]' OR resume_time > 0").fetchone()[0] > 0
         finally:
             conn.close()
     except sqlite3.Error:
-        return 0.0
-    return row[0] if row else 0.0
+        return False
 
 
 @pytest.fixture(scope="module")
-def ray_store(tmp_path_factory, cluster) -> tuple[Path, list, int, float]:
+def ray_store(tmp_path_factory, cluster) -> tuple[Path, list, int, bool]:
     """The library indexed on the cluster by `videoqa index --ray`: one worker is SIGKILLed while it computes,
-    then the driver itself once a part of bbb.mp4 is committed; a second run on 2 workers completes it."""
+    then the driver itself once a unit is committed; a second run on 2 workers completes it."""
     store = tmp_path_factory.mktemp("ray")
-    bbb = video_path("bbb")
     driver = subprocess.Popen(
         [sys.executable, "-m", "videoqa.cli.main", "--store", str(store), "index", "-q", "--no-ocr", "--no-speech",
          "--split", str(SETTINGS.split_seconds), "--ray", cluster, *map(str, _paths())],
@@ -134,9 +132,9 @@ def ray_store(tmp_path_factory, cluster) -> tuple[Path, list, int, float]:
                 os.kill(busy[0], signal.SIGKILL)
                 killed = busy[0]
             time.sleep(0.2)
-        while _committed_parts(store, bbb) == 0 and driver.poll() is None and time.monotonic() < deadline:
+        while not _committed(store) and driver.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        reached = _committed_parts(store, bbb)
+        reached = _committed(store)
     finally:
         driver.kill()
         driver.wait()
@@ -148,10 +146,9 @@ def ray_store(tmp_path_factory, cluster) -> tuple[Path, list, int, float]:
 def test_library_on_ray_equals_the_serial_run_after_a_worker_and_the_driver_are_killed(serial_store, ray_store):
     store, reports, killed, reached = ray_store
     assert killed, "no worker was seen computing"
-    assert 0 < reached < CATALOG["bbb"][1] - 1, "the driver was not killed between two parts of bbb.mp4"
+    assert reached, "the driver was killed before any unit was committed"
     assert all(r.status in ("indexed", "already indexed") for r in reports), [(r.path, r.status, r.error) for r in reports]
-    bbb = next(r for r in reports if r.path.endswith("bbb.mp4"))
-    assert bbb.status == "indexed" and 1 <= bbb.units < 5  # the parts after `reached` (of 4 + speech) were left
+    assert any(r.status == "indexed" for r in reports), "the driver had finished before it was killed"
     serial, distributed = _rows(serial_store), _rows(store)
     for table in serial:
         assert distributed[table] == serial[table], table
