@@ -327,6 +327,15 @@ class Store:
                 found[r["id"]] = TextRow(r["start"], r["end"], r["source"], r["text"], json.loads(r["meta"]))
         return found
 
+    def frame_tags(self, video_id: str, start: float = 0.0, end: float = float("inf")) -> list[tuple[float, list[str]]]:
+        """(time, visual tags) of the sampled frames in [start, end), in time order."""
+        rows = self.conn.execute("SELECT time, tags FROM frames WHERE video_id=? AND time>=? AND time<? ORDER BY time", (video_id, start, end))
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def nearest_frame_tags(self, video_id: str, at: float) -> tuple[float, list[str]] | None:
+        row = self.conn.execute("SELECT time, tags FROM frames WHERE video_id=? ORDER BY abs(time - ?) LIMIT 1", (video_id, at)).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
     def keyframe_tags(self, video_id: str, frame: int) -> list[str]:
         row = self.conn.execute("SELECT tags FROM keyframes WHERE video_id=? AND frame=?", (video_id, frame)).fetchone()
         return json.loads(row[0]) if row else []
