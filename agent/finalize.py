@@ -13,6 +13,15 @@ from .answer import AnswerMoment, Dropped, as_dicts, check_moments, is_negative
 from .claims import check_claims
 from .quoting import most_relevant, quote
 
+UNCONFIRMED = "I could not confirm the answer from the video"
+
+
+def asserted(text: str) -> str:
+    """The part of a presented answer stated as fact: without the note listing what could not be confirmed."""
+    if text.startswith(UNCONFIRMED):
+        return text.split(". ", 1)[1] if ". " in text else ""
+    return text
+
 
 def compose_answer(text: str, question: str, stop: str, moments: list[AnswerMoment], dropped: list[Dropped],
                    proposed_any: bool, now: list[Evidence], earlier: list[Evidence], video: str,
@@ -41,7 +50,7 @@ def compose_answer(text: str, question: str, stop: str, moments: list[AnswerMome
         if injected:
             parts.append(f"{len(injected)} found only in video text that reads like an instruction to a model")
         shown = most_relevant(now, f"{question} {text}", 2)
-        text = (f"I could not confirm the answer from the video ({'; '.join(parts)}). "
+        text = (f"{UNCONFIRMED} ({'; '.join(parts)}). "
                 + ("What the evidence shows: " + " ".join(quote(e, 160, names.get(e["video"], "")) + "." for e in shown)
                    if shown else "Nothing gathered for this question shows it."))
     elif stop.startswith("budget") or stop == "max_steps":

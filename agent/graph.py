@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.config import get_stream_writer
@@ -21,7 +22,7 @@ from videoqa.models.budget import Budget
 from videoqa.prompts import render
 from videoqa.tools.context import ToolContext, ToolRun
 from videoqa.tools.evidence import EvidenceIds
-from videoqa.tools.toolkit import run_tool, schemas
+from videoqa.tools.toolkit import TOOL_NAMES, run_tool, schemas
 
 from .answer import check_moments, is_negative, parse_final
 from .finalize import compose_answer
@@ -59,8 +60,9 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
             budget.record(reply.usage, chat.name)
         except BudgetExceededError as exc:  # the reply is kept: a finish in it still answers
             stop = f"budget:{exc.resource}"
-        valid = [c for c in reply.tool_calls if c.error is None]
-        invalid = [c for c in reply.tool_calls if c.error is not None]
+        calls = reply.tool_calls or _written_tool_call(reply.text, f"written_{steps}")
+        valid = [c for c in calls if c.error is None]
+        invalid = [c for c in calls if c.error is not None]
         message = AIMessage(
             content=reply.text[:4000],
             tool_calls=[{"id": c.id, "name": c.name, "args": c.arguments} for c in valid],
@@ -160,6 +162,21 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
     graph.add_conditional_edges("tools", after_tools, ["plan", "answer"])
     graph.add_edge("answer", END)
     return graph.compile(checkpointer=checkpointer)
+
+
+def _written_tool_call(text: str, call_id: str) -> list[ToolCall]:
+    """A tool call the model wrote as JSON text ({"name": ..., "arguments": {...}}) instead of calling it, as
+    small local models often do: taken as the call it means, so it runs instead of becoming the answer."""
+    match = re.search(r"\{.*\}", text or "", re.S)
+    if not match:
+        return []
+    try:
+        data = json.loads(match.group(0))
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(data, dict) or data.get("name") not in TOOL_NAMES or not isinstance(data.get("arguments", {}), dict):
+        return []
+    return [ToolCall(call_id, data["name"], data.get("arguments", {}), json.dumps(data.get("arguments", {})))]
 
 
 def _looked_this_turn(state: AgentState) -> bool:

@@ -20,6 +20,7 @@ from _video import SHARED
 
 from videoqa import VideoQA
 from videoqa.agent.claims import check_claims
+from videoqa.agent.finalize import asserted
 from videoqa.agent.retrieval import NO_MODEL_NOTE
 from videoqa.models.local_llm import MODEL_NAME, LocalLlamaServer
 from videoqa.settings import ModelSettings, Settings
@@ -61,7 +62,7 @@ def ask_all(vqa: VideoQA, videos: dict, mode: str, max_steps: int) -> dict:
         total += seconds
         finds = span is not None and any(m["start"] <= span[1] and m["end"] >= span[0] for m in answer.moments)
         says = finds if words is None else any(w in answer.text.lower() for w in words)
-        text = answer.text.replace(NO_MODEL_NOTE, "")
+        text = asserted(answer.text.replace(NO_MODEL_NOTE, ""))  # what is stated as fact
         gathered = answer.evidence if mode == "retrieval" else _thread_evidence(vqa, thread)
         wrong = [c.text for c in check_claims(text, gathered, question) if not c.verified]
         cut = [d["claim"] for d in answer.dropped if d.get("kind") == "claim"]

@@ -111,3 +111,13 @@ def test_retrieval_follow_ups_read_the_time_after_and_before_the_last_moment(sto
     assert after.text.startswith("Right after that") and after.moments[0]["start"] >= anchor["end"] - 0.1
     assert "SOUND EFFECT" not in after.text and after.moments[0]["end"] - after.moments[0]["start"] < 10
     assert before.text.startswith("Just before that") and before.moments[0]["end"] <= after.moments[0]["start"] + 0.1
+
+
+def test_a_tool_call_written_as_text_is_run(store_dir, indexed):
+    # small local models often write the call as JSON in the message instead of calling the tool
+    script = [{"content": '{"name": "search_memory", "arguments": {"query": "TINA SEELIG", "k": 1}}'},
+              {"content": '{"name": "finish", "arguments": {"answer": "The speaker is Tina Seelig."}}'}]
+    with ScriptedOpenAIServer(script) as server, scripted_api(store_dir, server) as api:
+        events = list(api.stream(indexed["ted"], "Who is the speaker?"))
+    assert [e.name for e in events[:-1]] == ["search_memory"] and events[0].args == {"query": "TINA SEELIG", "k": 1}
+    assert events[-1].text == "The speaker is Tina Seelig." and events[-1].stop_reason == "finished"
