@@ -190,10 +190,11 @@ def _shrink(image: np.ndarray, width: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
 
 
-def thumbnail_writer(store, thumbnail_width: int):
+def thumbnail_writer(files: dict[str, bytes], thumbnail_width: int):
+    """Encode thumbnails into `files` (relative path -> JPEG bytes); the checkpoint that names them carries
+    them to the store, so a worker on another machine writes nothing itself."""
     def write(relative: str, image: np.ndarray) -> None:
-        target = store.absolute(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(target), cv2.cvtColor(_shrink(image, thumbnail_width), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+        small = cv2.cvtColor(_shrink(image, thumbnail_width), cv2.COLOR_RGB2BGR)
+        files[relative] = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
 
     return write

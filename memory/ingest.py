@@ -1,5 +1,9 @@
 """Ingest, in resumable stages: subtitles, then one decoding pass that feeds scene detection, keyframe
-choice, the frames layer, tags, vectors and OCR (committed a segment at a time), then speech."""
+choice, the frames layer, tags, vectors and OCR (committed a segment at a time), then speech.
+
+The work is cut into units (memory/units.py): `run_unit` computes one and hands its checkpoints to a sink.
+`ingest_video` runs the units in order, committing as it goes; a library ingest computes them on workers
+(`compute_unit`) and one writer commits each whole."""
 
 from __future__ import annotations
 
@@ -20,10 +24,11 @@ from .enrich import MODEL_IMAGE_WIDTH, OCR_WIDTH, Enricher, KeyframeJob, SampleJ
 from .hashing import content_hash
 from .keyframes import Candidate, pick_keyframes, signature
 from .probe import check_video
-from .readers import DecodedFrame, VideoInfo, open_reader
+from .readers import DecodedFrame, open_reader
 from .scenes import Segment, Segmenter
-from .store import Checkpoint, KeyframeRow, NewText, Store, TextRow, VideoRow
+from .store import Checkpoint, KeyframeRow, NewText, Store, TextRow, thumbnail_folder
 from .subtitles import embedded_cues, read_subtitle_file, sidecar_files
+from .units import MemorySink, Sink, StoreSink, Unit, plan_units
 from .vectors import check_embedder
 
 log = logging.getLogger(__name__)
@@ -32,6 +37,7 @@ CANDIDATES_PER_SECOND = 4  # keyframe candidates; enough to catch short scenes, 
 CHECKPOINT_SAMPLES = 16  # commit once this many frames-layer samples are waiting (batches the models)
 MAX_PENDING_CHECKPOINTS = 2  # bounds memory: the pass waits for the worker beyond this
 OCR_EVERY = 4.0  # seconds between frames read for on-screen text, besides the keyframes
+PRIME_SECONDS = 2.0  # a unit that starts mid-video first shows the detector this much of what came before
 
 
 @dataclass
@@ -58,6 +64,46 @@ def models_for(settings: IndexSettings) -> IndexModels:
     return load_models(settings.text_model, settings.tags, settings.clip_model, settings.ocr, settings.speech_model)
 
 
+@dataclass(frozen=True)
+class VideoJob:
+    """What is left to do for one video, found before any model weights load."""
+
+    video_id: str
+    path: Path
+    units: list[Unit]
+    ready: bool  # indexed already with these settings
+
+
+def plan_video(store: Store, path: str | Path, settings: IndexSettings, subtitles: str | Path | bool | None = None,
+               models: IndexModels | None = None) -> VideoJob:
+    """Check `path`, create or update its row, and list the units left (none when it is indexed).
+    `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none."""
+    resolved, info = check_video(path)
+    if subtitles is False:
+        subtitle_files = []
+    elif subtitles:
+        subtitle_files = [Path(subtitles).expanduser()]
+    else:
+        subtitle_files = sidecar_files(resolved)
+    cues = tuple(cue for f in subtitle_files for cue in read_subtitle_file(f))  # bad subtitles fail before any write
+    video_id = content_hash(resolved)
+    fingerprint = settings.fingerprint()
+    row = store.video_row(video_id)
+    if row is not None and row.settings == fingerprint and row.status == "ready":
+        if row.path != str(resolved):
+            store.update_path(video_id, resolved)
+        return VideoJob(video_id, resolved, [], True)
+    for modality, model in embedders(models or models_for(settings)).items():
+        # By name, before any write: loading a model just to learn its size would cost seconds on every run.
+        check_embedder(store.conn, modality, model, None, store.root)
+    if row is None or row.settings != fingerprint:
+        row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
+    elif row.path != str(resolved):
+        store.update_path(video_id, resolved)
+    units = plan_units(row, resolved, info, settings.split_seconds, store.stages(video_id), cues)
+    return VideoJob(video_id, resolved, units, False)
+
+
 def ingest_video(
     store: Store,
     path: str | Path,
@@ -68,117 +114,141 @@ def ingest_video(
 ) -> IndexedVideo:
     """Index `path` into `store` (a no-op if it is already indexed with these settings).
     `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none."""
-    resolved, info = check_video(path)
-    if subtitles is False:
-        subtitle_files = []
-    elif subtitles:
-        subtitle_files = [Path(subtitles).expanduser()]
-    else:
-        subtitle_files = sidecar_files(resolved)
-    cues = [cue for f in subtitle_files for cue in read_subtitle_file(f)]  # bad subtitles fail before any write
-    video_id = content_hash(resolved)
-    fingerprint = settings.fingerprint()
-    row = store.video_row(video_id)
-    if row is not None and row.settings == fingerprint and row.status == "ready":
-        if row.path != str(resolved):
-            store.update_path(video_id, resolved)
-        return store.indexed_video(video_id)
-    models = models or models_for(settings)
-    enricher = Enricher(models, 1.0 / settings.sample_fps)
-    for modality, model in enricher.embedders().items():
-        # By name, before any write: loading a model just to learn its size would cost seconds on every run.
-        check_embedder(store.conn, modality, model, None, store.root)
-    if row is None or row.settings != fingerprint:
-        row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
-    elif row.path != str(resolved):
-        store.update_path(video_id, resolved)
-    done = store.stages(video_id)
-    if "subtitles" not in done:
-        _subtitles_stage(store, row, resolved, cues, enricher)
-    if "visual" not in done:
-        _VisualPass(store, row, resolved, info, settings, enricher, progress).run()
-    if "speech" not in done:
-        _speech_stage(store, row, resolved, info, models, enricher, progress)
+    job = plan_video(store, path, settings, subtitles, models)
+    if not job.ready:
+        models = models or models_for(settings)
+        for unit in job.units:
+            sink = StoreSink.after_committed(store, job.video_id)
+            run_unit(unit, settings, models, sink, progress, sink.first_scene)
+        finish_video(store, job.video_id, models)
+    return store.indexed_video(job.video_id)
+
+
+def finish_video(store: Store, video_id: str, models: IndexModels) -> None:
+    """Mark a video whose stages are all committed as ready, and bring the vector indexes up to date."""
     store.finish_video(video_id)
-    for modality in enricher.embedders():
+    for modality in embedders(models):
         store.vector_index(modality).sync()
-    return store.indexed_video(video_id)
 
 
-def _subtitles_stage(store: Store, row: VideoRow, path: Path, cues, enricher: Enricher) -> None:
-    texts = [NewText(TextRow(c.start, max(c.end, c.start), "subtitle", c.text, {"file": True})) for c in cues]
+def embedders(models: IndexModels) -> dict[str, str]:
+    """Modality -> model name, for every vector ingest with these models makes."""
+    return Enricher(models, 1.0).embedders()
+
+
+def run_unit(unit: Unit, settings: IndexSettings, models: IndexModels, sink: Sink,
+             progress: ProgressCallback | None = None, first_scene: int = 0) -> None:
+    """Compute one unit, handing each checkpoint to `sink`. A fresh enricher per unit: nothing carries over
+    from the unit before, so a unit computes the same wherever and whenever it runs."""
+    enricher = Enricher(models, 1.0 / settings.sample_fps)
+    if "subtitles" in unit.stages:
+        _subtitles_stage(sink, unit, enricher)
+    if "visual" in unit.stages:
+        _VisualPass(sink, unit, settings, enricher, progress, first_scene).run()
+    if "speech" in unit.stages:
+        _speech_stage(sink, unit, models, enricher, progress)
+
+
+def compute_unit(unit: Unit, settings: IndexSettings, models: IndexModels) -> Checkpoint:
+    """One unit as one checkpoint, without touching a store (what a worker returns to the writer)."""
+    sink = MemorySink()
+    run_unit(unit, settings, models, sink)
+    return sink.merged()
+
+
+def _subtitles_stage(sink: Sink, unit: Unit, enricher: Enricher) -> None:
+    texts = [NewText(TextRow(c.start, max(c.end, c.start), "subtitle", c.text, {"file": True})) for c in unit.cues]
     try:
-        texts += [NewText(TextRow(c.start, c.end, "subtitle", c.text, {"stream": True})) for c in embedded_cues(path)]
+        texts += [NewText(TextRow(c.start, c.end, "subtitle", c.text, {"stream": True})) for c in embedded_cues(Path(unit.path))]
     except Exception as exc:  # an unreadable subtitle stream must not stop the ingest of the picture
-        log.warning("skipping embedded subtitles of %s: %s", path, exc)
+        log.warning("skipping embedded subtitles of %s: %s", unit.path, exc)
     enricher.embed(texts)
-    store.commit(row.id, Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"))
+    sink.commit(Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"))
 
 
-def _speech_stage(store: Store, row: VideoRow, path: Path, info: VideoInfo, models: IndexModels, enricher: Enricher,
-                  progress: ProgressCallback | None) -> None:
+def _speech_stage(sink: Sink, unit: Unit, models: IndexModels, enricher: Enricher, progress: ProgressCallback | None) -> None:
     texts: list[NewText] = []
+    info = unit.info
     if models.speech is not None and info.has_audio:
         started = time.monotonic()
-        for offset, audio in audio_windows(path):
+        for offset, audio in audio_windows(Path(unit.path)):
             for segment in models.speech.transcribe(audio, 16000):
                 texts.append(NewText(TextRow(offset + segment.start, offset + segment.end, "transcript", segment.text)))
             if progress:
                 position = min(info.duration, offset + len(audio) / 16000)
                 progress(Progress("speech", position, info.duration, 0, time.monotonic() - started, position))
         enricher.embed(texts)
-    store.commit(row.id, Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="speech"))
+    sink.commit(Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="speech"))
 
 
 @dataclass
 class _VisualPass:
-    store: Store
-    row: VideoRow
-    path: Path
-    info: VideoInfo
+    sink: Sink
+    unit: Unit
     settings: IndexSettings
     enricher: Enricher
     progress: ProgressCallback | None
+    first_scene: int = 0  # scenes committed before this unit (for the progress display)
     candidates: list[Candidate] = field(default_factory=list)
     samples: list[SampleJob] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     keyframes: list[KeyframeJob] = field(default_factory=list)
 
     def run(self) -> None:
-        settings, row = self.settings, self.row
+        settings, unit = self.settings, self.unit
         reader_name = "pyav" if settings.reader == "auto" else settings.reader
-        reader = open_reader(self.path, self.info, reader_name)
-        self.segment_idx = self.store.segment_count(row.id)
-        self.committed_segments = self.segment_idx
-        self.write_thumbnail = thumbnail_writer(self.store, settings.thumbnail_width)
-        segmenter = Segmenter(settings, self.info.fps, row.resume_time, row.resume_frame, row.resume_shot)
+        reader = open_reader(Path(unit.path), unit.info, reader_name)
+        self.segment_idx = self.committed_segments = 0
+        segmenter = Segmenter(settings, unit.info.fps, unit.start, unit.start_frame, 0, cut_at_start_is_new_shot=unit.boundary)
         sample_step = 1.0 / settings.sample_fps
         candidate_step = 1.0 / CANDIDATES_PER_SECOND
-        next_sample = math.ceil(row.resume_time / sample_step - 1e-6) * sample_step
-        next_candidate = math.ceil(row.resume_time / candidate_step - 1e-6) * candidate_step
+        # Read from a little before the start: the detector, the sample grid and the first sample's motion
+        # then see what one pass over the whole video would have shown them.
+        read_from = max(0.0, unit.start - max(PRIME_SECONDS, 1.5 * sample_step)) if unit.start > 0 else 0.0
+        next_sample = math.ceil(read_from / sample_step - 1e-6) * sample_step
+        next_candidate = math.ceil(read_from / candidate_step - 1e-6) * candidate_step
+        limit = math.inf if unit.end is None else unit.end
         self.started = time.monotonic()
         shown_at = -math.inf
         last: DecodedFrame | None = None
-        previous_sample_signature = self._signature_before(reader, next_sample - sample_step) if row.resume_time > 0 else None
+        end_frame: int | None = None
+        previous_sample_signature = None
+        count = 0
         self.pending: list[Future] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="videoqa-enrich") as worker:
             self.worker = worker
             try:
-                for frame in reader.iter_frames(start_time=row.resume_time, start_index=row.resume_frame):
+                for frame in reader.iter_frames(start_time=read_from):
                     detect = frame.detect_image(settings.detect_width)
+                    priming = frame.time < unit.start - 1e-6
+                    if not priming:
+                        frame.index = unit.start_frame + count  # numbered from the unit's first frame
+                        count += 1
+                    if frame.time >= limit - 1e-6:  # reading ahead: only cuts before the limit count
+                        end_frame = frame.index if end_frame is None else end_frame
+                        if frame.time > limit + segmenter.read_ahead:
+                            break
+                        for segment in segmenter.push(frame.time, frame.index, detect, limit):
+                            self._close(segment)
+                        continue
                     is_candidate = frame.time >= next_candidate - 1e-6
                     is_sample = frame.time >= next_sample - 1e-6
                     if is_candidate or is_sample:
                         frame_signature = signature(detect)
                     if is_candidate:
-                        self.candidates.append(Candidate(frame, frame_signature))
+                        if not priming:
+                            self.candidates.append(Candidate(frame, frame_signature))
                         next_candidate = (math.floor(frame.time / candidate_step + 1e-6) + 1) * candidate_step
                     if is_sample:
                         change = None if previous_sample_signature is None else float(abs(frame_signature - previous_sample_signature).mean())
                         previous_sample_signature = frame_signature
-                        self.samples.append(SampleJob(frame.time, frame.index, frame.rgb(MODEL_IMAGE_WIDTH), frame_signature, change))
+                        if not priming:
+                            self.samples.append(SampleJob(frame.time, frame.index, frame.rgb(MODEL_IMAGE_WIDTH), frame_signature, change))
                         next_sample = (math.floor(frame.time / sample_step + 1e-6) + 1) * sample_step
-                    for segment in segmenter.push(frame.time, frame.index, detect):
+                    if priming:
+                        segmenter.prime(frame.time, detect)
+                        continue
+                    for segment in segmenter.push(frame.time, frame.index, detect, limit):
                         self._close(segment)
                     if self.segments and len([s for s in self.samples if s.time < self.segments[-1].end]) >= CHECKPOINT_SAMPLES:
                         self._checkpoint(segmenter.shot)
@@ -188,32 +258,27 @@ class _VisualPass:
                         self._report(frame.time)
             finally:
                 reader.close()
-            if last is None:
-                end, end_frame = max(row.resume_time, self.info.duration), row.resume_frame
+            if unit.end is not None:
+                end, end_frame = unit.end, unit.end_frame if unit.end_frame is not None else end_frame
+            elif last is None:
+                end, end_frame = max(unit.start, unit.info.duration), unit.start_frame
             else:
-                frame_step = 1.0 / self.info.fps if self.info.fps else 0.0
-                end, end_frame = max(self.info.duration, last.time + frame_step), last.index + 1
+                frame_step = 1.0 / unit.info.fps if unit.info.fps else 0.0
+                end, end_frame = max(unit.info.duration, last.time + frame_step), last.index + 1
             for segment in segmenter.finish(end, end_frame):
                 self._close(segment)
-            self._checkpoint(segmenter.shot, duration=end, stage_done="visual")
+            final = unit.end is None
+            self._checkpoint(segmenter.shot, duration=end if final else None, stage_done="visual" if final else None)
             for future in self.pending:
                 future.result()
         if self.progress:
             self._report(end, done=True)
 
-    def _signature_before(self, reader, sample_time: float):
-        """On resume: the signature of the last sample before the resume point, so the first sample's
-        motion is measured as in an uninterrupted run."""
-        for frame in reader.iter_frames(start_time=max(0.0, sample_time - 1e-6)):
-            if frame.time >= sample_time - 1e-6:
-                return signature(frame.detect_image(self.settings.detect_width))
-        return None
-
     def _report(self, position: float, done: bool = False) -> None:
         assert self.progress is not None
         self.progress(Progress(
-            "decode+scenes+tags", position, max(self.info.duration, position), self.segment_idx,
-            time.monotonic() - self.started, position - self.row.resume_time, done,
+            "decode+scenes+tags", position, max(self.unit.info.duration, position), self.first_scene + self.segment_idx,
+            time.monotonic() - self.started, position - self.unit.start, done,
         ))
 
     def _close(self, segment: Segment) -> None:
@@ -225,7 +290,7 @@ class _VisualPass:
             inside = [min(self.candidates, key=lambda c: abs(c.frame.time - segment.start))]
         # Keep the newest candidate: a following short segment may have none of its own.
         self.candidates = [c for c in self.candidates if c.frame.time >= segment.end - 1e-6] or self.candidates[-1:]
-        folder = self.store.thumbnail_dir(self.row.id).relative_to(self.store.root)
+        folder = Path(thumbnail_folder(self.unit.video_id))
         chosen = pick_keyframes(inside, segment.end - segment.start, self.settings.keyframes_per_chunk)
         for candidate, change in chosen:
             frame = candidate.frame
@@ -245,8 +310,8 @@ class _VisualPass:
         """Hand everything before the end of the last closed segment to the worker, which commits it."""
         if not self.segments and stage_done is None:
             return
-        resume_time = self.segments[-1].end if self.segments else self.row.resume_time
-        resume_frame = self.segments[-1].end_frame if self.segments else self.row.resume_frame
+        resume_time = self.segments[-1].end if self.segments else self.unit.start
+        resume_frame = self.segments[-1].end_frame if self.segments else self.unit.start_frame
         samples = [s for s in self.samples if s.time < resume_time - 1e-6]
         self.samples = self.samples[len(samples):]
         segments, first, keyframes = self.segments, self.committed_segments, self.keyframes
@@ -258,9 +323,11 @@ class _VisualPass:
         self.pending.append(self.worker.submit(self._enrich_and_commit, segments, first, keyframes, samples, resume, duration, stage_done))
 
     def _enrich_and_commit(self, segments, first, keyframes, samples, resume, duration, stage_done) -> None:
-        frames, new_keyframes, texts, extend = self.enricher.frames(samples, keyframes, self.write_thumbnail)
+        files: dict[str, bytes] = {}
+        frames, new_keyframes, texts, extend = self.enricher.frames(samples, keyframes, thumbnail_writer(files, self.settings.thumbnail_width))
         checkpoint = Checkpoint(
             segments=segments, first_segment_idx=first, keyframes=new_keyframes, frames=frames, texts=texts,
             extend_texts=extend, embedders=self.enricher.embedders(), resume=resume, duration=duration, stage_done=stage_done,
+            files=files,
         )
-        self.enricher.committed(texts, self.store.commit(self.row.id, checkpoint))
+        self.enricher.committed(texts, self.sink.commit(checkpoint))
