@@ -165,18 +165,27 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
 
 
 def _written_tool_call(text: str, call_id: str) -> list[ToolCall]:
-    """A tool call the model wrote as JSON text ({"name": ..., "arguments": {...}}) instead of calling it, as
-    small local models often do: taken as the call it means, so it runs instead of becoming the answer."""
-    match = re.search(r"\{.*\}", text or "", re.S)
+    """A tool call the model wrote as text instead of calling it, as small local models often do
+    ('{"name": "search_memory", "arguments": {...}}' or 'search_memory: {...}'): taken as the call it
+    means, so it runs instead of becoming the answer."""
+    text = html.unescape(text or "")
+    match = re.search(r"\{.*\}", text, re.S)
     if not match:
         return []
     try:
         data = json.loads(match.group(0))
     except json.JSONDecodeError:
         return []
-    if not isinstance(data, dict) or data.get("name") not in TOOL_NAMES or not isinstance(data.get("arguments", {}), dict):
+    if not isinstance(data, dict):
         return []
-    return [ToolCall(call_id, data["name"], data.get("arguments", {}), json.dumps(data.get("arguments", {})))]
+    named = re.match(r"\s*[`*]*(\w+)[`*]*\s*[:(]?\s*$", text[: match.start()])
+    if data.get("name") in TOOL_NAMES and isinstance(data.get("arguments", {}), dict):
+        name, args = data["name"], data.get("arguments", {})
+    elif named and named.group(1) in TOOL_NAMES:
+        name, args = named.group(1), data
+    else:
+        return []
+    return [ToolCall(call_id, name, args, json.dumps(args))]
 
 
 def _looked_this_turn(state: AgentState) -> bool:

@@ -115,7 +115,7 @@ def test_retrieval_follow_ups_read_the_time_after_and_before_the_last_moment(sto
 
 def test_a_tool_call_written_as_text_is_run(store_dir, indexed):
     # small local models often write the call as JSON in the message instead of calling the tool
-    script = [{"content": '{"name": "search_memory", "arguments": {"query": "TINA SEELIG", "k": 1}}'},
+    script = [{"content": 'search_memory:\n{&#34;query&#34;: &#34;TINA SEELIG&#34;, &#34;k&#34;: 1}'},
               {"content": '{"name": "finish", "arguments": {"answer": "The speaker is Tina Seelig."}}'}]
     with ScriptedOpenAIServer(script) as server, scripted_api(store_dir, server) as api:
         events = list(api.stream(indexed["ted"], "Who is the speaker?"))
