@@ -15,6 +15,7 @@ from videoqa.errors import QueryError, VideoQAError
 from videoqa.models.budget import Budget
 from videoqa.results import Answer, ToolEvent
 
+from .clip import export_answer_clips
 from .index import ProgressBar
 from .output import clock, emit_json, error
 
@@ -27,6 +28,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     ask.add_argument("question", nargs="?")
     ask.add_argument("--all", action="store_true", help="ask about every indexed video; moments name their video")
     ask.add_argument("--thread", help="continue this conversation (printed after each answer)")
+    ask.add_argument("--export", metavar="DIR", help="also write each moment of the answer as an MP4 clip into DIR")
     _model_options(ask)
     ask.set_defaults(run=run_ask)
 
@@ -120,6 +122,8 @@ def run_ask(vqa: VideoQA, args: argparse.Namespace) -> int:
         video = args.video
     with chat_model(vqa, args):
         answer = _answer(vqa, video, args, question, args.thread, show_progress=not (args.json or args.quiet))
+    if args.export:
+        export_answer_clips(vqa, answer, args.export)
     if args.json:
         emit_json(answer.to_dict())
         return 0
