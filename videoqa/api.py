@@ -19,6 +19,8 @@ from videoqa.models.base import ChatModel
 from videoqa.models.budget import Budget
 from videoqa.models.registry import IndexModels, load_chat, load_vlm
 from videoqa.tools.context import ToolContext
+from videoqa.memory.integrity import Report as StoreReport
+from videoqa.memory.integrity import verify as verify_store
 from videoqa.memory.store import Store
 from videoqa.results import Answer, IndexedVideo, ToolEvent
 from videoqa.settings import IndexSettings, Settings
@@ -143,6 +145,18 @@ class VideoQA:
         from videoqa.eval.runner import evaluate
 
         return evaluate(self, dataset, mode, videos, format, baseline_frames, progress)
+
+    def remove(self, video: VideoRef) -> str:
+        """Delete a video's index (rows, vectors, thumbnails); the video file is not touched. Returns its path.
+        Refused while another process indexes it."""
+        row = self.store.resolve(video.id if isinstance(video, IndexedVideo) else str(video))
+        with self.store.lease(row.id, row.path):
+            self.store.remove_video(row.id)
+        return row.path
+
+    def verify(self) -> StoreReport:
+        """Check the store (database, vector caches, thumbnails) and repair what is derived; see memory/integrity.py."""
+        return verify_store(self.store)
 
     def videos(self, include_indexing: bool = False) -> list[IndexedVideo]:
         """Indexed videos; with `include_indexing`, also those whose ingest is under way or was interrupted."""
