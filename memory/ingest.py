@@ -16,9 +16,10 @@ from videoqa.results import IndexedVideo
 from videoqa.settings import IndexSettings
 
 from .audio import audio_windows
-from .enrich import MODEL_IMAGE_WIDTH, OCR_WIDTH, Enricher, KeyframeJob, SampleJob, thumbnail_writer
+from .enrich import MODEL_IMAGE_WIDTH, Enricher, KeyframeJob, SampleJob, thumbnail_writer
 from .hashing import content_hash
 from .keyframes import Candidate, pick_keyframes, signature
+from .onscreen import GATE_STEP, TextRows, TextTracker, reopen
 from .probe import check_video
 from .readers import DecodedFrame, VideoInfo, open_reader
 from .scenes import Segment, Segmenter
@@ -31,7 +32,6 @@ log = logging.getLogger(__name__)
 CANDIDATES_PER_SECOND = 4  # keyframe candidates; enough to catch short scenes, cheap to keep
 CHECKPOINT_SAMPLES = 16  # commit once this many frames-layer samples are waiting (batches the models)
 MAX_PENDING_CHECKPOINTS = 2  # bounds memory: the pass waits for the worker beyond this
-OCR_EVERY = 4.0  # seconds between frames read for on-screen text, besides the keyframes
 
 
 @dataclass
@@ -151,6 +151,9 @@ class _VisualPass:
         self.segment_idx = self.store.segment_count(row.id)
         self.committed_segments = self.segment_idx
         self.write_thumbnail = thumbnail_writer(self.store, settings.thumbnail_width)
+        ocr = self.enricher.models.ocr
+        self.text = TextTracker(ocr, reopen(self.store.conn, row.id, row.resume_time)) if ocr is not None else None
+        next_gate = math.ceil(row.resume_time / GATE_STEP - 1e-6) * GATE_STEP
         segmenter = Segmenter(settings, self.info.fps, row.resume_time, row.resume_frame, row.resume_shot)
         sample_step = 1.0 / settings.sample_fps
         candidate_step = 1.0 / CANDIDATES_PER_SECOND
@@ -178,6 +181,9 @@ class _VisualPass:
                         previous_sample_signature = frame_signature
                         self.samples.append(SampleJob(frame.time, frame.index, frame.rgb(MODEL_IMAGE_WIDTH), frame_signature, change))
                         next_sample = (math.floor(frame.time / sample_step + 1e-6) + 1) * sample_step
+                    if self.text is not None and frame.time >= next_gate - 1e-6:
+                        self.text.feed(frame)
+                        next_gate = (math.floor(frame.time / GATE_STEP + 1e-6) + 1) * GATE_STEP
                     for segment in segmenter.push(frame.time, frame.index, detect):
                         self._close(segment)
                     if self.segments and len([s for s in self.samples if s.time < self.segments[-1].end]) >= CHECKPOINT_SAMPLES:
@@ -227,19 +233,11 @@ class _VisualPass:
         self.candidates = [c for c in self.candidates if c.frame.time >= segment.end - 1e-6] or self.candidates[-1:]
         folder = self.store.thumbnail_dir(self.row.id).relative_to(self.store.root)
         chosen = pick_keyframes(inside, segment.end - segment.start, self.settings.keyframes_per_chunk)
+        width = max(self.settings.thumbnail_width, MODEL_IMAGE_WIDTH)
         for candidate, change in chosen:
             frame = candidate.frame
             row = KeyframeRow(idx, frame.time, frame.index, change, str(folder / f"{frame.index:08d}.jpg"))
-            self.keyframes.append(KeyframeJob(frame.time, frame.rgb(OCR_WIDTH), candidate.signature, segment.end, row))
-        if self.enricher.models.ocr is not None:
-            # On-screen text often appears mid-shot (a lower third): read a frame every OCR_EVERY seconds too.
-            times = [c.frame.time for c, _ in chosen]
-            for candidate in inside:
-                t = candidate.frame.time
-                on_grid = abs(t / OCR_EVERY - round(t / OCR_EVERY)) * OCR_EVERY < 0.5 / CANDIDATES_PER_SECOND
-                if on_grid and all(abs(t - k) >= 1.0 for k in times):
-                    times.append(t)
-                    self.keyframes.append(KeyframeJob(t, candidate.frame.rgb(OCR_WIDTH), candidate.signature, segment.end, None))
+            self.keyframes.append(KeyframeJob(frame.time, frame.rgb(width), candidate.signature, row))
 
     def _checkpoint(self, next_shot: int, duration: float | None = None, stage_done: str | None = None) -> None:
         """Hand everything before the end of the last closed segment to the worker, which commits it."""
@@ -253,14 +251,22 @@ class _VisualPass:
         self.segments, self.keyframes = [], []
         self.committed_segments = self.segment_idx
         resume = (resume_time, resume_frame, next_shot)
+        # The last checkpoint takes every line, also one seen on the very last frame.
+        text_rows = self.text.rows(math.inf if stage_done else resume_time) if self.text is not None else TextRows()
         while len(self.pending) >= MAX_PENDING_CHECKPOINTS:
             self.pending.pop(0).result()
-        self.pending.append(self.worker.submit(self._enrich_and_commit, segments, first, keyframes, samples, resume, duration, stage_done))
+        self.pending.append(self.worker.submit(
+            self._enrich_and_commit, segments, first, keyframes, samples, text_rows, resume, duration, stage_done))
 
-    def _enrich_and_commit(self, segments, first, keyframes, samples, resume, duration, stage_done) -> None:
-        frames, new_keyframes, texts, extend = self.enricher.frames(samples, keyframes, self.write_thumbnail)
+    def _enrich_and_commit(self, segments, first, keyframes, samples, text_rows: TextRows, resume, duration, stage_done) -> None:
+        frames, new_keyframes, texts = self.enricher.frames(samples, keyframes, self.write_thumbnail)
+        self.enricher.embed(text_rows.new)
+        # Checkpoints commit in order on this one thread, so a line written by an earlier one has its id now.
+        extend = [(line.text_id, end) for line, end in text_rows.extend]
         checkpoint = Checkpoint(
-            segments=segments, first_segment_idx=first, keyframes=new_keyframes, frames=frames, texts=texts,
+            segments=segments, first_segment_idx=first, keyframes=new_keyframes, frames=frames, texts=texts + text_rows.new,
             extend_texts=extend, embedders=self.enricher.embedders(), resume=resume, duration=duration, stage_done=stage_done,
         )
-        self.enricher.committed(texts, self.store.commit(self.row.id, checkpoint))
+        ids = self.store.commit(self.row.id, checkpoint)
+        for line, text_id in zip(text_rows.lines, ids[len(texts):]):
+            line.text_id = text_id
