@@ -4,7 +4,8 @@ by `onscreen.TextTracker` in the pass itself.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -41,6 +42,7 @@ class KeyframeJob:
 class Enricher:
     models: IndexModels
     sample_step: float
+    _embedding: threading.Lock = field(default_factory=threading.Lock)  # the picture and speech workers share the model
 
     def embedders(self) -> dict[str, str]:
         """Modality -> model name, for every vector this enricher can make."""
@@ -119,7 +121,8 @@ class Enricher:
     def embed(self, texts: list[NewText]) -> None:
         if not texts:
             return
-        vectors = self.models.text.embed_texts([t.row.text for t in texts])
+        with self._embedding:
+            vectors = self.models.text.embed_texts([t.row.text for t in texts])
         for text, vector in zip(texts, vectors):
             text.vectors["text"] = vector
 

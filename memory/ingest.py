@@ -1,13 +1,16 @@
-"""Ingest, in resumable stages: subtitles, then one decoding pass that feeds scene detection, keyframe
-choice, the frames layer, tags, vectors and OCR (committed a segment at a time), then speech."""
+"""Ingest, in resumable stages: subtitles; then one decoding pass that feeds scene detection, keyframe
+choice, the frames layer, tags, vectors and on-screen text (committed a segment at a time), while speech is
+transcribed beside it on its own thread (committed a window at a time). One lock serialises the writers."""
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +18,6 @@ from videoqa.models.registry import IndexModels, load_models
 from videoqa.results import IndexedVideo
 from videoqa.settings import IndexSettings
 
-from .audio import audio_windows
 from .enrich import MODEL_IMAGE_WIDTH, Enricher, KeyframeJob, SampleJob, thumbnail_writer
 from .hashing import content_hash
 from .keyframes import Candidate, pick_keyframes, signature
@@ -23,6 +25,7 @@ from .onscreen import GATE_STEP, TextRows, TextTracker, reopen
 from .probe import check_video
 from .readers import DecodedFrame, VideoInfo, open_reader
 from .scenes import Segment, Segmenter
+from .speech import SpeechWorker
 from .store import Checkpoint, KeyframeRow, NewText, Store, TextRow, VideoRow
 from .subtitles import embedded_cues, read_subtitle_file, sidecar_files
 from .vectors import check_embedder
@@ -93,41 +96,59 @@ def ingest_video(
     elif row.path != str(resolved):
         store.update_path(video_id, resolved)
     done = store.stages(video_id)
+    lock = threading.Lock()
+
+    def commit(checkpoint: Checkpoint) -> list[int]:
+        with lock:  # the picture's worker and the speech worker share one SQLite connection
+            return store.commit(video_id, checkpoint)
+
     if "subtitles" not in done:
-        _subtitles_stage(store, row, resolved, cues, enricher)
-    if "visual" not in done:
-        _VisualPass(store, row, resolved, info, settings, enricher, progress).run()
+        _subtitles_stage(commit, resolved, cues, enricher)
+    speech = None
     if "speech" not in done:
-        _speech_stage(store, row, resolved, info, models, enricher, progress)
+        if models.speech is not None and info.has_audio:
+            speech = SpeechWorker(resolved, models.speech, enricher.embed, enricher.embedders(), commit, done)
+        else:
+            commit(Checkpoint(stage_done="speech"))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="videoqa-speech") as pool:
+        running = pool.submit(speech.run) if speech is not None else None
+        try:
+            if "visual" not in done:
+                _VisualPass(store, row, resolved, info, settings, enricher, progress, commit).run()
+            if running is not None:
+                _wait_for_speech(running, speech, info.duration, progress)
+        finally:
+            if speech is not None:
+                speech.stop.set()  # after an error: stop at the next window instead of transcribing the rest
     store.finish_video(video_id)
     for modality in enricher.embedders():
         store.vector_index(modality).sync()
     return store.indexed_video(video_id)
 
 
-def _subtitles_stage(store: Store, row: VideoRow, path: Path, cues, enricher: Enricher) -> None:
+def _subtitles_stage(commit, path: Path, cues, enricher: Enricher) -> None:
     texts = [NewText(TextRow(c.start, max(c.end, c.start), "subtitle", c.text, {"file": True})) for c in cues]
     try:
         texts += [NewText(TextRow(c.start, c.end, "subtitle", c.text, {"stream": True})) for c in embedded_cues(path)]
     except Exception as exc:  # an unreadable subtitle stream must not stop the ingest of the picture
         log.warning("skipping embedded subtitles of %s: %s", path, exc)
     enricher.embed(texts)
-    store.commit(row.id, Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"))
+    commit(Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"))
 
 
-def _speech_stage(store: Store, row: VideoRow, path: Path, info: VideoInfo, models: IndexModels, enricher: Enricher,
-                  progress: ProgressCallback | None) -> None:
-    texts: list[NewText] = []
-    if models.speech is not None and info.has_audio:
-        started = time.monotonic()
-        for offset, audio in audio_windows(path):
-            for segment in models.speech.transcribe(audio, 16000):
-                texts.append(NewText(TextRow(offset + segment.start, offset + segment.end, "transcript", segment.text)))
+def _wait_for_speech(running: Future, speech: SpeechWorker, duration: float, progress: ProgressCallback | None) -> None:
+    """The picture is done; show the transcript catching up."""
+    started, shown = time.monotonic(), False
+    while True:
+        try:
+            running.result(timeout=0.5)
+            break
+        except FutureTimeout:
             if progress:
-                position = min(info.duration, offset + len(audio) / 16000)
-                progress(Progress("speech", position, info.duration, 0, time.monotonic() - started, position))
-        enricher.embed(texts)
-    store.commit(row.id, Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="speech"))
+                position, shown = min(duration, speech.position), True
+                progress(Progress("speech", position, duration, 0, time.monotonic() - started, position))
+    if progress and shown:
+        progress(Progress("speech", duration, duration, 0, time.monotonic() - started, duration, done=True))
 
 
 @dataclass
@@ -139,6 +160,7 @@ class _VisualPass:
     settings: IndexSettings
     enricher: Enricher
     progress: ProgressCallback | None
+    commit: Callable[[Checkpoint], list[int]]
     candidates: list[Candidate] = field(default_factory=list)
     samples: list[SampleJob] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
@@ -267,6 +289,6 @@ class _VisualPass:
             segments=segments, first_segment_idx=first, keyframes=new_keyframes, frames=frames, texts=texts + text_rows.new,
             extend_texts=extend, embedders=self.enricher.embedders(), resume=resume, duration=duration, stage_done=stage_done,
         )
-        ids = self.store.commit(self.row.id, checkpoint)
+        ids = self.commit(checkpoint)
         for line, text_id in zip(text_rows.lines, ids[len(texts):]):
             line.text_id = text_id

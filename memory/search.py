@@ -99,7 +99,8 @@ def _text_hits(store: Store, models: IndexModels, query: str, video_ids: Sequenc
         text = texts.get(ref)
         if text is None:
             continue
-        hits.append(Hit(videos[ref], text.start, text.end, text.source, z + _lexical_bonus(words, query, text.text), text.text))
+        bonus = _lexical_bonus(words, query, text.text, fuzzy=text.source in LEXICAL_SOURCES)
+        hits.append(Hit(videos[ref], text.start, text.end, text.source, z + bonus, text.text))
     return hits
 
 
@@ -177,12 +178,15 @@ def _words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 1]
 
 
-def _lexical_bonus(words: list[str], query: str, text: str) -> float:
+def _lexical_bonus(words: list[str], query: str, text: str, fuzzy: bool = True) -> float:
     """The query verbatim in the text (spaces, case and OCR look-alikes aside): +3, and up to +0.5 more the
     less else the text holds (a card that says just that beats a long line that includes it); nearly
-    verbatim (a letter or two off): up to +3; else +1.5 x the share of query words present."""
+    verbatim (a letter or two off, only where `fuzzy`: text read or heard, not a list of tag words): up to
+    +3; else +1.5 x the share of query words present."""
     overlap = 1.5 * sum(1 for w in words if w in set(_words(text))) / len(words) if words else 0.0
     containment = fuzzy_containment(query, text)
+    if not fuzzy and containment < 1.0:
+        return overlap
     if containment < FUZZY_FLOOR:
         return overlap
     fuzzy = EXACT_TEXT * min(1.0, (containment - FUZZY_FLOOR) / (FUZZY_FULL - FUZZY_FLOOR))

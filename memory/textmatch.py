@@ -24,6 +24,6 @@ def fuzzy_containment(query: str, text: str) -> float:
         return 0.0
     if q in t:
         return 1.0
-    if len(t) < len(q):
-        return fuzz.ratio(q, t) / 100.0
+    if len(t) < len(q):  # a scrap of text cannot hold the whole query: weigh by how much of it it covers
+        return fuzz.ratio(q, t) / 100.0 * (len(t) / len(q)) ** 0.5
     return fuzz.partial_ratio(q, t) / 100.0

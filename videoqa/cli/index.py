@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tqdm import tqdm
-
-from videoqa.api import VideoQA
 from videoqa.errors import VideoInputError
-from videoqa.memory.ingest import Progress
 
 from .output import clock, emit_json, error
+
+if TYPE_CHECKING:  # imported when a command runs, not when the parser is built
+    from tqdm import tqdm
+
+    from videoqa.api import VideoQA
+    from videoqa.memory.ingest import Progress
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -49,6 +52,8 @@ class ProgressBar:
 
     def __call__(self, report: Progress) -> None:
         if self.bar is None:
+            from tqdm import tqdm
+
             self.bar = tqdm(total=round(report.total, 1), file=sys.stderr, mininterval=0.25, dynamic_ncols=True,
                             bar_format=f"indexing {self.name} {{bar:24}} {{desc}}")
         self.bar.n = round(min(report.position, report.total), 1)
@@ -58,6 +63,7 @@ class ProgressBar:
         )
         if report.done:
             self.bar.close()
+            self.bar = None  # a stage that finishes later (speech) gets a bar of its own
 
 
 def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:

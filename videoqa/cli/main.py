@@ -6,7 +6,6 @@ import argparse
 import logging
 import sys
 
-from videoqa.api import VideoQA
 from videoqa.errors import VideoQAError
 from videoqa.settings import STORE_ENV
 
@@ -39,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        from videoqa.api import VideoQA  # after parsing: `--help` and bad arguments need none of it
+
         with VideoQA(store=args.store) as vqa:
             return args.run(vqa, args)
     except VideoQAError as exc:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-
-from videoqa.api import VideoQA
+from typing import TYPE_CHECKING
 
 from .output import clock, emit_json
+
+if TYPE_CHECKING:
+    from videoqa.api import VideoQA
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
