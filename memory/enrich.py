@@ -16,6 +16,7 @@ from .picture import brightness_word, colour_words, motion_word
 from .store import KeyframeRow, NewFrame, NewKeyframe, NewText, TextRow
 
 MODEL_IMAGE_WIDTH = 320  # frames go to taggers and CLIP at this width (they resize further themselves)
+TAG_BATCH = 8  # images per tagger call: ONNX Runtime keeps the memory of its largest batch for the whole run
 SAME_PICTURE = 1.5  # mean grey difference (0-255) of tiny images below which two frames count as one picture
 
 
@@ -99,8 +100,10 @@ class Enricher:
             else:
                 reference = i
                 todo.append(i)
-        for i, tags in zip(todo, self.models.tagger.tag([images[i] for i in todo])):
-            results[i] = tags
+        for first in range(0, len(todo), TAG_BATCH):
+            part = todo[first : first + TAG_BATCH]
+            for i, tags in zip(part, self.models.tagger.tag([images[i] for i in part])):
+                results[i] = tags
         for i, ref in same_as.items():
             results[i] = results[ref]
         return results
