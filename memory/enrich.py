@@ -5,7 +5,7 @@ by `onscreen.TextTracker` in the pass itself.)"""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -16,6 +16,8 @@ from .picture import brightness_word, colour_words, motion_word
 from .store import KeyframeRow, NewFrame, NewKeyframe, NewText, TextRow
 
 MODEL_IMAGE_WIDTH = 320  # frames go to taggers and CLIP at this width (they resize further themselves)
+# The picture's and the speech's workers share one text model; its tokenizer must not be used by two threads.
+_EMBEDDING = threading.Lock()
 TAG_BATCH = 8  # images per tagger call: ONNX Runtime keeps the memory of its largest batch for the whole run
 SAME_PICTURE = 1.5  # mean grey difference (0-255) of tiny images below which two frames count as one picture
 
@@ -43,7 +45,6 @@ class KeyframeJob:
 class Enricher:
     models: IndexModels
     sample_step: float
-    _embedding: threading.Lock = field(default_factory=threading.Lock)  # the picture and speech workers share the model
 
     def embedders(self) -> dict[str, str]:
         """Modality -> model name, for every vector this enricher can make."""
@@ -124,7 +125,7 @@ class Enricher:
     def embed(self, texts: list[NewText]) -> None:
         if not texts:
             return
-        with self._embedding:
+        with _EMBEDDING:
             vectors = self.models.text.embed_texts([t.row.text for t in texts])
         for text, vector in zip(texts, vectors):
             text.vectors["text"] = vector
@@ -143,10 +144,11 @@ def _shrink(image: np.ndarray, width: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
 
 
-def thumbnail_writer(store, thumbnail_width: int):
+def thumbnail_writer(files: dict[str, bytes], thumbnail_width: int):
+    """Encode thumbnails into `files` (relative path -> JPEG bytes); the checkpoint that names them carries
+    them to the store, so a worker on another machine writes nothing itself."""
     def write(relative: str, image: np.ndarray) -> None:
-        target = store.absolute(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        cv2.imwrite(str(target), cv2.cvtColor(_shrink(image, thumbnail_width), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+        small = cv2.cvtColor(_shrink(image, thumbnail_width), cv2.COLOR_RGB2BGR)
+        files[relative] = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
 
     return write

@@ -1,6 +1,10 @@
-"""Ingest, in resumable stages: subtitles; then one decoding pass that feeds scene detection, keyframe
-choice, the frames layer, tags, vectors and on-screen text (committed a segment at a time), while speech is
-transcribed beside it on its own thread (committed a window at a time). One lock serialises the writers."""
+"""Ingest, in resumable stages: subtitles; one decoding pass that feeds scene detection, keyframe choice,
+the frames layer, tags, vectors and on-screen text (committed a segment at a time); and speech, transcribed
+from its own decoding of the audio (committed a window at a time) beside the picture.
+
+The work is cut into units (memory/units.py): `run_unit` computes one and hands its checkpoints to a sink.
+`ingest_video` runs the units in order, committing as it goes; a library ingest computes them on workers
+(`compute_unit`) and one writer commits each whole."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from videoqa.models.registry import IndexModels, load_models
@@ -21,13 +25,14 @@ from videoqa.settings import IndexSettings
 from .enrich import MODEL_IMAGE_WIDTH, Enricher, KeyframeJob, SampleJob, thumbnail_writer
 from .hashing import content_hash
 from .keyframes import Candidate, pick_keyframes, signature
-from .onscreen import GATE_STEP, TextRows, TextTracker, reopen
+from .onscreen import GATE_STEP, TextRows, TextTracker, lines_at
 from .probe import check_video
-from .readers import DecodedFrame, VideoInfo, open_reader
+from .readers import DecodedFrame, open_reader
 from .scenes import Segment, Segmenter
-from .speech import SpeechWorker
-from .store import Checkpoint, KeyframeRow, NewText, Store, TextRow, VideoRow
+from .speech import SpeechWorker, windows_done
+from .store import Checkpoint, KeyframeRow, NewText, Store, TextRow, thumbnail_folder
 from .subtitles import embedded_cues, read_subtitle_file, sidecar_files
+from .units import MemorySink, Sink, StoreSink, Unit, plan_units
 from .vectors import check_embedder
 
 log = logging.getLogger(__name__)
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 CANDIDATES_PER_SECOND = 4  # keyframe candidates; enough to catch short scenes, cheap to keep
 CHECKPOINT_SAMPLES = 16  # commit once this many frames-layer samples are waiting (batches the models)
 MAX_PENDING_CHECKPOINTS = 2  # bounds memory: the pass waits for the worker beyond this
+PRIME_SECONDS = 2.0  # a unit that starts mid-video first shows the detector this much of what came before
 
 
 @dataclass
@@ -61,6 +67,57 @@ def models_for(settings: IndexSettings) -> IndexModels:
     return load_models(settings.text_model, settings.tags, settings.clip_model, settings.ocr, settings.speech_model)
 
 
+@dataclass(frozen=True)
+class VideoJob:
+    """What is left to do for one video, found before any model weights load."""
+
+    video_id: str
+    path: Path
+    units: list[Unit]
+    ready: bool  # indexed already with these settings
+
+
+def plan_video(store: Store, path: str | Path, settings: IndexSettings, subtitles: str | Path | bool | None = None,
+               models: IndexModels | None = None) -> VideoJob:
+    """Check `path`, create or update its row, and list the units left (none when it is indexed).
+    `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none."""
+    resolved, info = check_video(path)
+    if subtitles is False:
+        subtitle_files = []
+    elif subtitles:
+        subtitle_files = [Path(subtitles).expanduser()]
+    else:
+        subtitle_files = sidecar_files(resolved)
+    cues = tuple(cue for f in subtitle_files for cue in read_subtitle_file(f))  # bad subtitles fail before any write
+    video_id = content_hash(resolved)
+    fingerprint = settings.fingerprint()
+    row = store.video_row(video_id)
+    if row is not None and row.settings == fingerprint and row.status == "ready":
+        if row.path != str(resolved):
+            store.update_path(video_id, resolved)
+        return VideoJob(video_id, resolved, [], True)
+    for modality, model in embedders(models or models_for(settings)).items():
+        # By name, before any write: loading a model just to learn its size would cost seconds on every run.
+        check_embedder(store.conn, modality, model, None, store.root)
+    if row is None or row.settings != fingerprint:
+        row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
+    elif row.path != str(resolved):
+        store.update_path(video_id, resolved)
+    done = store.stages(video_id)
+    units = [_resume_state(store, unit, done) for unit in plan_units(row, resolved, info, settings.split_seconds, done, cues)]
+    return VideoJob(video_id, resolved, units, False)
+
+
+def _resume_state(store: Store, unit: Unit, done: set[str]) -> Unit:
+    """What a resumed unit needs from the store: the text lines on screen where it starts, and the speech
+    windows already committed (units themselves never read the store)."""
+    if "speech" in unit.stages:
+        unit = replace(unit, windows_done=windows_done(done))
+    if "visual" in unit.stages and unit.start > 0 and not unit.boundary:
+        unit = replace(unit, text_open=lines_at(store.conn, unit.video_id, unit.start))
+    return unit
+
+
 def ingest_video(
     store: Store,
     path: str | Path,
@@ -71,73 +128,44 @@ def ingest_video(
 ) -> IndexedVideo:
     """Index `path` into `store` (a no-op if it is already indexed with these settings).
     `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none."""
-    resolved, info = check_video(path)
-    if subtitles is False:
-        subtitle_files = []
-    elif subtitles:
-        subtitle_files = [Path(subtitles).expanduser()]
-    else:
-        subtitle_files = sidecar_files(resolved)
-    cues = [cue for f in subtitle_files for cue in read_subtitle_file(f)]  # bad subtitles fail before any write
-    video_id = content_hash(resolved)
-    fingerprint = settings.fingerprint()
-    row = store.video_row(video_id)
-    if row is not None and row.settings == fingerprint and row.status == "ready":
-        if row.path != str(resolved):
-            store.update_path(video_id, resolved)
-        return store.indexed_video(video_id)
+    job = plan_video(store, path, settings, subtitles, models)
+    if job.ready:
+        return store.indexed_video(job.video_id)
     models = models or models_for(settings)
-    enricher = Enricher(models, 1.0 / settings.sample_fps)
-    for modality, model in enricher.embedders().items():
-        # By name, before any write: loading a model just to learn its size would cost seconds on every run.
-        check_embedder(store.conn, modality, model, None, store.root)
-    if row is None or row.settings != fingerprint:
-        row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
-    elif row.path != str(resolved):
-        store.update_path(video_id, resolved)
-    done = store.stages(video_id)
+    # Speech runs on its own thread beside the picture; the lock keeps the two writers' transactions apart
+    # (they share one SQLite connection).
     lock = threading.Lock()
-
-    def commit(checkpoint: Checkpoint) -> list[int]:
-        with lock:  # the picture's worker and the speech worker share one SQLite connection
-            return store.commit(video_id, checkpoint)
-
-    if "subtitles" not in done:
-        _subtitles_stage(commit, resolved, cues, enricher)
-    speech = None
-    if "speech" not in done:
-        if models.speech is not None and info.has_audio:
-            speech = SpeechWorker(resolved, models.speech, enricher.embed, enricher.embedders(), commit, done)
-        else:
-            commit(Checkpoint(stage_done="speech"))
+    speech = [replace(u, stages=("speech",)) for u in job.units if "speech" in u.stages]
+    rest = [replace(u, stages=tuple(s for s in u.stages if s != "speech")) for u in job.units if set(u.stages) - {"speech"}]
+    stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="videoqa-speech") as pool:
-        running = pool.submit(speech.run) if speech is not None else None
+        heard = [pool.submit(run_unit, u, settings, models, _LockedSink(StoreSink.after_committed(store, job.video_id), lock),
+                             None, 0, stop) for u in speech]
         try:
-            if "visual" not in done:
-                _VisualPass(store, row, resolved, info, settings, enricher, progress, commit).run()
-            if running is not None:
-                _wait_for_speech(running, speech, info.duration, progress)
+            for unit in rest:
+                with lock:
+                    sink = StoreSink.after_committed(store, job.video_id)
+                run_unit(unit, settings, models, _LockedSink(sink, lock), progress, sink.first_scene)
+            for future in heard:
+                _wait_for_speech(future, job.units[0].info.duration, progress)
         finally:
-            if speech is not None:
-                speech.stop.set()  # after an error: stop at the next window instead of transcribing the rest
-    store.finish_video(video_id)
-    for modality in enricher.embedders():
-        store.vector_index(modality).sync()
-    return store.indexed_video(video_id)
+            stop.set()  # after an error: the speech worker stops at its next window
+    finish_video(store, job.video_id, models)
+    return store.indexed_video(job.video_id)
 
 
-def _subtitles_stage(commit, path: Path, cues, enricher: Enricher) -> None:
-    texts = [NewText(TextRow(c.start, max(c.end, c.start), "subtitle", c.text, {"file": True})) for c in cues]
-    try:
-        texts += [NewText(TextRow(c.start, c.end, "subtitle", c.text, {"stream": True})) for c in embedded_cues(path)]
-    except Exception as exc:  # an unreadable subtitle stream must not stop the ingest of the picture
-        log.warning("skipping embedded subtitles of %s: %s", path, exc)
-    enricher.embed(texts)
-    commit(Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"))
+@dataclass
+class _LockedSink:
+    sink: Sink
+    lock: threading.Lock
+
+    def commit(self, checkpoint: Checkpoint) -> list[int]:
+        with self.lock:
+            return self.sink.commit(checkpoint)
 
 
-def _wait_for_speech(running: Future, speech: SpeechWorker, duration: float, progress: ProgressCallback | None) -> None:
-    """The picture is done; show the transcript catching up."""
+def _wait_for_speech(running: Future, duration: float, progress: ProgressCallback | None) -> None:
+    """The picture is done: show the transcript catching up."""
     started, shown = time.monotonic(), False
     while True:
         try:
@@ -145,68 +173,135 @@ def _wait_for_speech(running: Future, speech: SpeechWorker, duration: float, pro
             break
         except FutureTimeout:
             if progress:
-                position, shown = min(duration, speech.position), True
-                progress(Progress("speech", position, duration, 0, time.monotonic() - started, position))
+                shown = True
+                progress(Progress("speech", 0.0, duration, 0, time.monotonic() - started, 0.0))
     if progress and shown:
         progress(Progress("speech", duration, duration, 0, time.monotonic() - started, duration, done=True))
 
 
+def finish_video(store: Store, video_id: str, models: IndexModels) -> None:
+    """Mark a video whose stages are all committed as ready, and bring the vector indexes up to date."""
+    store.finish_video(video_id)
+    for modality in embedders(models):
+        store.vector_index(modality).sync()
+
+
+def embedders(models: IndexModels) -> dict[str, str]:
+    """Modality -> model name, for every vector ingest with these models makes."""
+    return Enricher(models, 1.0).embedders()
+
+
+def run_unit(unit: Unit, settings: IndexSettings, models: IndexModels, sink: Sink,
+             progress: ProgressCallback | None = None, first_scene: int = 0, stop: threading.Event | None = None) -> None:
+    """Compute one unit, handing each checkpoint to `sink`. A fresh enricher per unit: nothing carries over
+    from the unit before, so a unit computes the same wherever and whenever it runs."""
+    enricher = Enricher(models, 1.0 / settings.sample_fps)
+    if "subtitles" in unit.stages:
+        _subtitles_stage(sink, unit, enricher)
+    if "visual" in unit.stages:
+        _VisualPass(sink, unit, settings, enricher, progress, first_scene).run()
+    if "speech" in unit.stages:
+        _speech_stage(sink, unit, models, enricher, stop or threading.Event())
+
+
+def compute_unit(unit: Unit, settings: IndexSettings, models: IndexModels) -> Checkpoint:
+    """One unit as one checkpoint, without touching a store (what a worker returns to the writer)."""
+    sink = MemorySink()
+    run_unit(unit, settings, models, sink)
+    return sink.merged()
+
+
+def _subtitles_stage(sink: Sink, unit: Unit, enricher: Enricher) -> None:
+    texts = [NewText(TextRow(c.start, max(c.end, c.start), "subtitle", c.text, {"file": True})) for c in unit.cues]
+    try:
+        texts += [NewText(TextRow(c.start, c.end, "subtitle", c.text, {"stream": True})) for c in embedded_cues(Path(unit.path))]
+    except Exception as exc:  # an unreadable subtitle stream must not stop the ingest of the picture
+        log.warning("skipping embedded subtitles of %s: %s", unit.path, exc)
+    enricher.embed(texts)
+    sink.commit(Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"))
+
+
+def _speech_stage(sink: Sink, unit: Unit, models: IndexModels, enricher: Enricher, stop: threading.Event) -> None:
+    if models.speech is None or not unit.info.has_audio:
+        sink.commit(Checkpoint(embedders=enricher.embedders(), stage_done="speech"))
+        return
+    SpeechWorker(Path(unit.path), models.speech, enricher.embed, enricher.embedders(), sink.commit, unit.windows_done, stop).run()
+
+
 @dataclass
 class _VisualPass:
-    store: Store
-    row: VideoRow
-    path: Path
-    info: VideoInfo
+    sink: Sink
+    unit: Unit
     settings: IndexSettings
     enricher: Enricher
     progress: ProgressCallback | None
-    commit: Callable[[Checkpoint], list[int]]
+    first_scene: int = 0  # scenes committed before this unit (for the progress display)
     candidates: list[Candidate] = field(default_factory=list)
     samples: list[SampleJob] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     keyframes: list[KeyframeJob] = field(default_factory=list)
 
     def run(self) -> None:
-        settings, row = self.settings, self.row
+        settings, unit = self.settings, self.unit
         reader_name = "pyav" if settings.reader == "auto" else settings.reader
-        reader = open_reader(self.path, self.info, reader_name)
-        self.segment_idx = self.store.segment_count(row.id)
-        self.committed_segments = self.segment_idx
-        self.write_thumbnail = thumbnail_writer(self.store, settings.thumbnail_width)
+        reader = open_reader(Path(unit.path), unit.info, reader_name)
+        self.segment_idx = self.committed_segments = 0
+        segmenter = Segmenter(settings, unit.info.fps, unit.start, unit.start_frame, 0, cut_at_start_is_new_shot=unit.boundary)
         ocr = self.enricher.models.ocr
-        self.text = TextTracker(ocr, reopen(self.store.conn, row.id, row.resume_time)) if ocr is not None else None
-        next_gate = math.ceil(row.resume_time / GATE_STEP - 1e-6) * GATE_STEP
-        segmenter = Segmenter(settings, self.info.fps, row.resume_time, row.resume_frame, row.resume_shot)
+        self.text = TextTracker(ocr, unit.text_open) if ocr is not None else None
+        next_gate = math.ceil(unit.start / GATE_STEP - 1e-6) * GATE_STEP
         sample_step = 1.0 / settings.sample_fps
         candidate_step = 1.0 / CANDIDATES_PER_SECOND
-        next_sample = math.ceil(row.resume_time / sample_step - 1e-6) * sample_step
-        next_candidate = math.ceil(row.resume_time / candidate_step - 1e-6) * candidate_step
+        # Read from a little before the start: the detector, the sample grid and the first sample's motion
+        # then see what one pass over the whole video would have shown them.
+        read_from = max(0.0, unit.start - max(PRIME_SECONDS, 1.5 * sample_step)) if unit.start > 0 else 0.0
+        next_sample = math.ceil(read_from / sample_step - 1e-6) * sample_step
+        next_candidate = math.ceil(read_from / candidate_step - 1e-6) * candidate_step
+        limit = math.inf if unit.end is None else unit.end
         self.started = time.monotonic()
         shown_at = -math.inf
         last: DecodedFrame | None = None
-        previous_sample_signature = self._signature_before(reader, next_sample - sample_step) if row.resume_time > 0 else None
+        end_frame: int | None = None
+        previous_sample_signature = None
+        count = 0
         self.pending: list[Future] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="videoqa-enrich") as worker:
             self.worker = worker
             try:
-                for frame in reader.iter_frames(start_time=row.resume_time, start_index=row.resume_frame):
+                for frame in reader.iter_frames(start_time=read_from):
                     detect = frame.detect_image(settings.detect_width)
+                    priming = frame.time < unit.start - 1e-6
+                    if not priming:
+                        frame.index = unit.start_frame + count  # numbered from the unit's first frame
+                        count += 1
+                    if frame.time >= limit - 1e-6:  # reading ahead: only cuts before the limit count
+                        end_frame = frame.index if end_frame is None else end_frame
+                        if frame.time > limit + segmenter.read_ahead:
+                            break
+                        for segment in segmenter.push(frame.time, frame.index, detect, limit):
+                            self._close(segment)
+                        continue
                     is_candidate = frame.time >= next_candidate - 1e-6
                     is_sample = frame.time >= next_sample - 1e-6
                     if is_candidate or is_sample:
                         frame_signature = signature(detect)
                     if is_candidate:
-                        self.candidates.append(Candidate(frame, frame_signature))
+                        if not priming:
+                            self.candidates.append(Candidate(frame, frame_signature))
                         next_candidate = (math.floor(frame.time / candidate_step + 1e-6) + 1) * candidate_step
                     if is_sample:
                         change = None if previous_sample_signature is None else float(abs(frame_signature - previous_sample_signature).mean())
                         previous_sample_signature = frame_signature
-                        self.samples.append(SampleJob(frame.time, frame.index, frame.rgb(MODEL_IMAGE_WIDTH), frame_signature, change))
+                        if not priming:
+                            self.samples.append(SampleJob(frame.time, frame.index, frame.rgb(MODEL_IMAGE_WIDTH), frame_signature, change))
                         next_sample = (math.floor(frame.time / sample_step + 1e-6) + 1) * sample_step
+                    if priming:
+                        segmenter.prime(frame.time, detect)
+                        continue
                     if self.text is not None and frame.time >= next_gate - 1e-6:
                         self.text.feed(frame)
                         next_gate = (math.floor(frame.time / GATE_STEP + 1e-6) + 1) * GATE_STEP
-                    for segment in segmenter.push(frame.time, frame.index, detect):
+                    for segment in segmenter.push(frame.time, frame.index, detect, limit):
                         self._close(segment)
                     if self.segments and len([s for s in self.samples if s.time < self.segments[-1].end]) >= CHECKPOINT_SAMPLES:
                         self._checkpoint(segmenter.shot)
@@ -216,32 +311,27 @@ class _VisualPass:
                         self._report(frame.time)
             finally:
                 reader.close()
-            if last is None:
-                end, end_frame = max(row.resume_time, self.info.duration), row.resume_frame
+            if unit.end is not None:
+                end, end_frame = unit.end, unit.end_frame if unit.end_frame is not None else end_frame
+            elif last is None:
+                end, end_frame = max(unit.start, unit.info.duration), unit.start_frame
             else:
-                frame_step = 1.0 / self.info.fps if self.info.fps else 0.0
-                end, end_frame = max(self.info.duration, last.time + frame_step), last.index + 1
+                frame_step = 1.0 / unit.info.fps if unit.info.fps else 0.0
+                end, end_frame = max(unit.info.duration, last.time + frame_step), last.index + 1
             for segment in segmenter.finish(end, end_frame):
                 self._close(segment)
-            self._checkpoint(segmenter.shot, duration=end, stage_done="visual")
+            final = unit.end is None
+            self._checkpoint(segmenter.shot, duration=end if final else None, stage_done="visual" if final else None)
             for future in self.pending:
                 future.result()
         if self.progress:
             self._report(end, done=True)
 
-    def _signature_before(self, reader, sample_time: float):
-        """On resume: the signature of the last sample before the resume point, so the first sample's
-        motion is measured as in an uninterrupted run."""
-        for frame in reader.iter_frames(start_time=max(0.0, sample_time - 1e-6)):
-            if frame.time >= sample_time - 1e-6:
-                return signature(frame.detect_image(self.settings.detect_width))
-        return None
-
     def _report(self, position: float, done: bool = False) -> None:
         assert self.progress is not None
         self.progress(Progress(
-            "decode+scenes+tags", position, max(self.info.duration, position), self.segment_idx,
-            time.monotonic() - self.started, position - self.row.resume_time, done,
+            "decode+scenes+tags", position, max(self.unit.info.duration, position), self.first_scene + self.segment_idx,
+            time.monotonic() - self.started, position - self.unit.start, done,
         ))
 
     def _close(self, segment: Segment) -> None:
@@ -253,7 +343,7 @@ class _VisualPass:
             inside = [min(self.candidates, key=lambda c: abs(c.frame.time - segment.start))]
         # Keep the newest candidate: a following short segment may have none of its own.
         self.candidates = [c for c in self.candidates if c.frame.time >= segment.end - 1e-6] or self.candidates[-1:]
-        folder = self.store.thumbnail_dir(self.row.id).relative_to(self.store.root)
+        folder = Path(thumbnail_folder(self.unit.video_id))
         chosen = pick_keyframes(inside, segment.end - segment.start, self.settings.keyframes_per_chunk)
         width = max(self.settings.thumbnail_width, MODEL_IMAGE_WIDTH)
         for candidate, change in chosen:
@@ -265,15 +355,15 @@ class _VisualPass:
         """Hand everything before the end of the last closed segment to the worker, which commits it."""
         if not self.segments and stage_done is None:
             return
-        resume_time = self.segments[-1].end if self.segments else self.row.resume_time
-        resume_frame = self.segments[-1].end_frame if self.segments else self.row.resume_frame
+        resume_time = self.segments[-1].end if self.segments else self.unit.start
+        resume_frame = self.segments[-1].end_frame if self.segments else self.unit.start_frame
         samples = [s for s in self.samples if s.time < resume_time - 1e-6]
         self.samples = self.samples[len(samples):]
         segments, first, keyframes = self.segments, self.committed_segments, self.keyframes
         self.segments, self.keyframes = [], []
         self.committed_segments = self.segment_idx
         resume = (resume_time, resume_frame, next_shot)
-        # The last checkpoint takes every line, also one seen on the very last frame.
+        # The video's last checkpoint takes every line, also one seen on its very last frame.
         text_rows = self.text.rows(math.inf if stage_done else resume_time) if self.text is not None else TextRows()
         while len(self.pending) >= MAX_PENDING_CHECKPOINTS:
             self.pending.pop(0).result()
@@ -281,14 +371,16 @@ class _VisualPass:
             self._enrich_and_commit, segments, first, keyframes, samples, text_rows, resume, duration, stage_done))
 
     def _enrich_and_commit(self, segments, first, keyframes, samples, text_rows: TextRows, resume, duration, stage_done) -> None:
-        frames, new_keyframes, texts = self.enricher.frames(samples, keyframes, self.write_thumbnail)
+        files: dict[str, bytes] = {}
+        frames, new_keyframes, texts = self.enricher.frames(samples, keyframes, thumbnail_writer(files, self.settings.thumbnail_width))
         self.enricher.embed(text_rows.new)
         # Checkpoints commit in order on this one thread, so a line written by an earlier one has its id now.
         extend = [(line.text_id, end) for line, end in text_rows.extend]
         checkpoint = Checkpoint(
             segments=segments, first_segment_idx=first, keyframes=new_keyframes, frames=frames, texts=texts + text_rows.new,
             extend_texts=extend, embedders=self.enricher.embedders(), resume=resume, duration=duration, stage_done=stage_done,
+            files=files,
         )
-        ids = self.commit(checkpoint)
+        ids = self.sink.commit(checkpoint)
         for line, text_id in zip(text_rows.lines, ids[len(texts):]):
             line.text_id = text_id

@@ -9,7 +9,7 @@ match no open line are *recognised*. So a card is read once, a roll once per lin
 the first to the last gate frame it was seen on.
 
 Resume: lines open at the resume point are rebuilt from the OCR rows already in the store (their end is the
-last gate frame they were seen on); the first frame after resume is read in full and matched to them by text.
+last gate frame they were seen on); the first frame after resume is read in full and matched to them by words.
 """
 
 from __future__ import annotations
@@ -59,9 +59,14 @@ class TextRows:
 
 
 class TextTracker:
-    def __init__(self, reader, reopened: list[Line] | None = None) -> None:
+    def __init__(self, reader, resumed: tuple[tuple[int, float, float, str], ...] = ()) -> None:
+        """`resumed`: the rows of lines on screen where a resumed run starts (see `lines_at`); they are
+        matched by their words on the first frame read, and lengthened rather than written again."""
         self.reader = reader
-        self.open: list[Line] = list(reopened or [])
+        self.open: list[Line] = [
+            Line(text, None, start, end, text_id=row_id, row=NewText(TextRow(start, end, "ocr", text)), stored_end=end)
+            for row_id, start, end, text in resumed
+        ]
         self.done: list[Line] = []  # closed, but maybe not yet (fully) written
         self.previous: np.ndarray | None = None
         self.gates: list[float] = []  # recent gate frame times
@@ -166,18 +171,14 @@ class TextTracker:
         return out
 
 
-def reopen(conn: sqlite3.Connection, video_id: str, resume_time: float) -> list[Line]:
-    """The lines that were on screen at the last gate frame before `resume_time`, from their stored rows."""
+def lines_at(conn: sqlite3.Connection, video_id: str, resume_time: float) -> tuple[tuple[int, float, float, str], ...]:
+    """(id, start, end, text) of the OCR rows still open at the last gate frame before `resume_time`."""
     if resume_time <= 0:
-        return []
-    rows = conn.execute(
-        "SELECT id, start, end, text FROM texts WHERE video_id=? AND source='ocr' AND end >= ? AND start < ?",
+        return ()
+    return tuple(tuple(row) for row in conn.execute(
+        "SELECT id, start, end, text FROM texts WHERE video_id=? AND source='ocr' AND end >= ? AND start < ? ORDER BY id",
         (video_id, resume_time - GATE_STEP - 1e-6, resume_time),
-    ).fetchall()
-    return [
-        Line(text, None, start, end, text_id=row_id, row=NewText(TextRow(start, end, "ocr", text)), stored_end=end)
-        for row_id, start, end, text in rows
-    ]
+    ))
 
 
 def _iou(a: Box, b: Box) -> float:

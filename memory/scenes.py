@@ -3,6 +3,7 @@ so memory stays bounded however long the shot."""
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
@@ -55,8 +56,13 @@ class Segment:
 class Segmenter:
     """Feed frames in order; get back segments as soon as they are final."""
 
-    def __init__(self, settings: IndexSettings, fps: float, start: float, start_frame: int, shot: int) -> None:
+    def __init__(self, settings: IndexSettings, fps: float, start: float, start_frame: int, shot: int,
+                 cut_at_start_is_new_shot: bool = False) -> None:
+        """`cut_at_start_is_new_shot`: `start` is where a unit of work begins (not a resume point), so a cut
+        the primed detector finds on its very first frame opens a new shot there."""
         self._detector = make_detector(settings)
+        self._start = start
+        self._cut_at_start = cut_at_start_is_new_shot
         self._fps = Fraction(fps).limit_denominator(100_000) if fps > 0 else Fraction(25)
         self._max_chunk = settings.max_chunk_seconds
         # A detector may report a cut some frames after it happened; wait this long before closing a chunk.
@@ -65,32 +71,49 @@ class Segmenter:
         self._open = (start, start_frame)
         self.shot = shot
 
-    def push(self, time: float, index: int, image: np.ndarray) -> list[Segment]:
+    def prime(self, time: float, image: np.ndarray) -> None:
+        """Show the detector a frame from before `start`, so its state there is as in one pass over the
+        video; cuts it reports are not ours (the unit before owns them)."""
+        self._detector.process_frame(self._timecode(time), image)
+
+    def push(self, time: float, index: int, image: np.ndarray, limit: float = math.inf) -> list[Segment]:
+        """`limit`: where the next unit of work begins. Frames past it are read ahead only so a detector that
+        reports cuts late still reports those before it; cuts and chunk ends from `limit` on are not ours."""
         self._recent.append((time, index))
         while self._recent and self._recent[0][0] < time - self._max_chunk - 2 * self._settle:
             self._recent.popleft()
-        timecode = FrameTimecode(Timecode(pts=round(time * 1_000_000), time_base=_MICROSECONDS), fps=self._fps)
         closed: list[Segment] = []
-        for cut in self._detector.process_frame(timecode, image):
-            cut_time, cut_index = self._nearest(float(cut.seconds))
+        for cut in self._detector.process_frame(self._timecode(time), image):
+            seconds = float(cut.seconds)
+            if seconds >= limit - 1e-6 or seconds < self._start - 0.5 / float(self._fps):
+                continue
+            cut_time, cut_index = self._nearest(seconds)
             if cut_time > self._open[0]:
                 closed.append(self._close(cut_time, cut_index))
                 self.shot += 1
+            elif self._cut_at_start and cut_time == self._open[0] == self._start:
+                self.shot += 1
         chunk_end = self._open[0] + self._max_chunk
-        if self._max_chunk > 0 and time > chunk_end + self._settle:
+        if self._max_chunk > 0 and time > chunk_end + self._settle and chunk_end < limit - 1e-6:
             closed.append(self._close(*self._chunk_boundary(chunk_end)))
         return closed
+
+    @property
+    def read_ahead(self) -> float:
+        """Seconds past a unit's end to read, so every cut before the end is reported."""
+        return self._settle
+
+    def _timecode(self, time: float) -> FrameTimecode:
+        return FrameTimecode(Timecode(pts=round(time * 1_000_000), time_base=_MICROSECONDS), fps=self._fps)
 
     def finish(self, end: float, end_frame: int) -> list[Segment]:
         """Close what is open at the end of the video (flushing any cut the detector still holds)."""
         closed: list[Segment] = []
         post = getattr(self._detector, "post_process", None)
         if post is not None and self._recent:
-            last_time = self._recent[-1][0]
-            timecode = FrameTimecode(Timecode(pts=round(last_time * 1_000_000), time_base=_MICROSECONDS), fps=self._fps)
-            for cut in post(timecode) or []:
+            for cut in post(self._timecode(self._recent[-1][0])) or []:
                 cut_time, cut_index = self._nearest(float(cut.seconds))
-                if cut_time > self._open[0]:
+                if self._open[0] < cut_time < end - 1e-6:
                     closed.append(self._close(cut_time, cut_index))
                     self.shot += 1
         while self._max_chunk > 0 and end - self._open[0] > self._max_chunk + 1e-6:

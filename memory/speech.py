@@ -20,6 +20,11 @@ def window_stage(index: int) -> str:
     return f"{STAGE}:{index}"
 
 
+def windows_done(stages: set[str]) -> tuple[int, ...]:
+    """The windows a store's stage marks say are committed."""
+    return tuple(sorted(int(s.split(":", 1)[1]) for s in stages if s.startswith(STAGE + ":")))
+
+
 @dataclass
 class SpeechWorker:
     """Transcribes `path` in windows; `commit` writes one Checkpoint (serialised with the picture's writer)."""
@@ -28,15 +33,14 @@ class SpeechWorker:
     recognizer: object  # models.base.SpeechRecognizer
     embed: Callable[[list[NewText]], None]
     embedders: dict[str, str]
-    commit: Callable[[Checkpoint], None]
-    done: set[str]  # stages already committed
+    commit: Callable[[Checkpoint], object]
+    skip: tuple[int, ...] = ()  # windows committed by an earlier run
     stop: threading.Event = field(default_factory=threading.Event)
     position: float = 0.0  # seconds of audio transcribed (for progress)
     windows: int = 0  # windows transcribed by this run
 
     def run(self) -> None:
-        skip = {int(s.split(":", 1)[1]) for s in self.done if s.startswith(STAGE + ":")}
-        for window in audio_windows(self.path, WINDOW_SECONDS, skip):
+        for window in audio_windows(self.path, WINDOW_SECONDS, set(self.skip)):
             if self.stop.is_set():
                 return
             length = len(window.samples) / SAMPLE_RATE  # Whisper may place a last segment's end past the audio

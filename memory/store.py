@@ -93,7 +93,8 @@ class Checkpoint:
     embedders: dict[str, str] = field(default_factory=dict)  # modality -> model name, registered once it has vectors
     resume: tuple[float, int, int] | None = None  # time, frame, shot
     duration: float | None = None
-    stage_done: str | None = None
+    stage_done: str | tuple[str, ...] | None = None  # a unit committed whole may finish several stages
+    files: dict[str, bytes] = field(default_factory=dict)  # thumbnails: path relative to the store -> JPEG bytes
 
 
 class Store:
@@ -172,6 +173,10 @@ class Store:
         """Everything in `checkpoint`, in one transaction: a crash leaves the previous checkpoint.
         Returns the row ids of the texts it added, in order."""
         c = checkpoint
+        for relative, data in c.files.items():  # before the rows that name them
+            target = self.absolute(relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         with self.conn:
             self.conn.executemany(
                 "INSERT INTO scenes (video_id, idx, shot, start, end, start_frame, end_frame) VALUES (?,?,?,?,?,?,?)",
@@ -212,7 +217,8 @@ class Store:
                 self.conn.execute("UPDATE videos SET duration=? WHERE id=?", (c.duration, video_id))
             if c.stage_done is not None:
                 stages = json.loads(self.conn.execute("SELECT stages FROM videos WHERE id=?", (video_id,)).fetchone()[0])
-                self.conn.execute("UPDATE videos SET stages=? WHERE id=?", (json.dumps(sorted(set(stages) | {c.stage_done})), video_id))
+                done = {c.stage_done} if isinstance(c.stage_done, str) else set(c.stage_done)
+                self.conn.execute("UPDATE videos SET stages=? WHERE id=?", (json.dumps(sorted(set(stages) | done)), video_id))
         return text_ids
 
     def _add_vectors(self, video_id: str, kind: str, ref: int, start: float, end: float, vectors: dict) -> None:
@@ -339,10 +345,15 @@ class Store:
 
     # -- files --------------------------------------------------------------------------------
     def thumbnail_dir(self, video_id: str) -> Path:
-        return self.root / "thumbs" / video_id
+        return self.root / thumbnail_folder(video_id)
 
     def absolute(self, relative: str) -> Path:
         return self.root / relative
+
+
+def thumbnail_folder(video_id: str) -> str:
+    """Where a video's thumbnails live, relative to the store (workers name files before the store sees them)."""
+    return f"thumbs/{video_id}"
 
 
 def _video_row(row: sqlite3.Row) -> VideoRow:

@@ -14,6 +14,7 @@ from videoqa.agent.graph import DEFAULT_MAX_STEPS, build_graph
 from videoqa.agent.retrieval import retrieval_answer, search_terms
 from videoqa.agent.run import run_agent
 from videoqa.errors import QueryError
+from videoqa.library import LibraryCallback, VideoReport, index_library
 from videoqa.models.base import ChatModel
 from videoqa.models.budget import Budget
 from videoqa.models.registry import IndexModels, load_chat, load_vlm
@@ -53,6 +54,12 @@ class VideoQA:
 
     def index_many(self, paths: Iterable[str | Path], progress: ProgressCallback | None = None) -> list[IndexedVideo]:
         return [self.index(p, progress) for p in paths]
+
+    def index_library(self, paths: Iterable[str | Path], workers: int | None = None, address: str | None = None,
+                      progress: LibraryCallback | None = None, subtitles: bool | None = None) -> list[VideoReport]:
+        """Index every video in `paths` (directories expanded) on Ray: a local cluster of `workers` CPUs, or
+        the one at `address` ("auto" finds a running one). The index equals a serial run's. Needs the `ray` extra."""
+        return index_library(self.store, paths, self.settings.index, workers, address, progress, subtitles)
 
     def search(self, video: VideoRef | None, query: str, k: int = 5) -> list[Moment]:
         """Ranked moments for `query` in one video, or across the whole store when `video` is None."""

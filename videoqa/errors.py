@@ -13,6 +13,7 @@ what is wrong, then what to do.
     │   ├── ModelUnavailableError not installed, not configured, or cannot load
     │   └── ModelServerError     the server answered badly (down, 401, 404, 5xx, bad JSON)
     ├── BudgetExceededError      a per-question budget (frames, tokens, seconds, money) ran out
+    ├── ClusterError             Ray is not installed, or its cluster cannot be reached
     └── DatasetError             an evaluation dataset cannot be read
 """
 
@@ -67,6 +68,10 @@ class BudgetExceededError(VideoQAError):
     def __init__(self, message: str, resource: str = "") -> None:
         super().__init__(message)
         self.resource = resource
+
+
+class ClusterError(VideoQAError):
+    pass
 
 
 class DatasetError(VideoQAError):

@@ -26,6 +26,7 @@ class IndexSettings:
     detector_threshold: float | None = None  # None: the detector's own default
     min_scene_len: int = 15  # frames, as PySceneDetect counts them
     max_chunk_seconds: float = 30.0  # longer scenes are split into chunks of at most this long
+    split_seconds: float = 1200.0  # longer videos are cut at keyframes into parts computed at once (0: never)
     sample_fps: float = 1.0  # the frames layer
     keyframes_per_chunk: int = 3  # at most; short chunks get fewer
     thumbnail_width: int = 320

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # imported when a command runs, not when the parser is built
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     index = commands.add_parser("index", help="index video files (resumable; a no-op for indexed files)")
-    index.add_argument("paths", nargs="+", metavar="PATH", help="video files")
+    index.add_argument("paths", nargs="+", metavar="PATH", help="video files, or directories of them")
     index.add_argument("--detector", choices=["content", "adaptive", "hash", "histogram", "threshold"], help="scene detector (default: content)")
     index.add_argument("--threshold", type=float, help="scene detector threshold (default: the detector's own)")
     index.add_argument("--max-chunk", type=float, help="split scenes longer than this many seconds (default 30)")
@@ -33,6 +33,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--no-ocr", action="store_true", help="skip on-screen text")
     index.add_argument("--no-speech", action="store_true", help="skip speech recognition")
     index.add_argument("--speech-model", help="faster-whisper model name (default: the packaged Whisper base)")
+    index.add_argument("--split", type=float, metavar="SECONDS",
+                       help="cut videos longer than this at keyframes into parts indexed at once (default 1200)")
+    index.add_argument("--workers", type=int, metavar="N", help="index on a local Ray cluster of N workers (needs the ray extra)")
+    index.add_argument("--ray", nargs="?", const="env", metavar="ADDRESS",
+                       help="index on the Ray cluster at ADDRESS (default: $RAY_ADDRESS, else auto: the one running here)")
     index.set_defaults(run=run_index)
 
     listing = commands.add_parser("list", help="list indexed videos")
@@ -70,14 +75,20 @@ def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
     options = {
         "detector": args.detector, "detector_threshold": args.threshold, "max_chunk_seconds": args.max_chunk,
         "sample_fps": args.fps, "reader": args.reader, "clip_model": args.clip, "speech_model": args.speech_model,
-        "tags": False if args.no_tags else None, "ocr": False if args.no_ocr else None,
+        "tags": False if args.no_tags else None, "ocr": False if args.no_ocr else None, "split_seconds": args.split,
     }
     changes = {name: value for name, value in options.items() if value is not None}
     if args.no_speech:
         changes["speech_model"] = None
     vqa.configure_index(**changes)
+    from videoqa.library import video_files
+
+    from .library import run_library
+
+    if args.workers is not None or args.ray is not None:
+        return run_library(vqa, args)
     videos, failures = [], 0
-    for path in args.paths:
+    for path in video_files(args.paths):
         try:
             bar = None if args.json or args.quiet else ProgressBar(Path(path).name)
             video = vqa.index(path, progress=bar, subtitles=False if args.no_subtitles else args.subtitles)
