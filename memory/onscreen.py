@@ -31,6 +31,8 @@ READ_WIDTH = 640  # recognition crops come from frames this wide
 CHANGED_PIXEL = 24  # grey levels: a pixel that moved this much changed
 CHANGED_SHARE = 0.002  # below this share of changed pixels the frame shows what the previous one showed
 MATCH_IOU = 0.4
+COVERED = 0.6  # a box this much inside open lines' boxes shows text already read (detection split it differently)
+MIN_HEIGHT = 8 / 360  # text lower than 8 px in a 640x360 frame reads as noise: not read
 GROWN = 1.25  # a box this much wider than its line's is new text (a fade-in or a title being typed): read it
 SAME_LINE = 80  # RapidFuzz ratio (0-100) of squashed texts above which two reads are one line
 
@@ -109,22 +111,29 @@ class TextTracker:
         self.open = still + new
 
     def _match(self, boxes: list[Box], dy: float) -> tuple[dict[int, Box], list[Box]]:
-        """Pair boxes with open lines (moved by `dy`): {id(line): box} and the boxes left over."""
+        """Pair boxes with open lines (moved by `dy`): {id(line): box}, and the boxes left to read. A box
+        that pairs with no line but lies mostly inside open lines' boxes keeps those lines on screen: dense
+        text (a credits roll) is cut into boxes differently from frame to frame, and is not read again."""
         seen: dict[int, Box] = {}
         left = []
+        moved = [(line, (b[0], b[1] + dy, b[2], b[3] + dy)) for line in self.open if (b := line.box) is not None]
         for box in boxes:
+            if box[3] - box[1] < MIN_HEIGHT:
+                continue
             best, best_iou = None, MATCH_IOU
-            for line in self.open:
-                if line.box is None or id(line) in seen:
-                    continue
-                x0, y0, x1, y1 = line.box
-                iou = _iou((x0, y0 + dy, x1, y1 + dy), box)
-                if iou > best_iou and box[2] - box[0] <= GROWN * (x1 - x0) + 0.01:
+            for line, at in moved:
+                iou = _iou(at, box)
+                if id(line) not in seen and iou > best_iou and box[2] - box[0] <= GROWN * (at[2] - at[0]) + 0.01:
                     best, best_iou = line, iou
-            if best is None:
-                left.append(box)
-            else:
+            if best is not None:
                 seen[id(best)] = box
+                continue
+            inside = [(line, at) for line, at in moved if _overlap(at, box) > 0]
+            if sum(_overlap(at, box) for _, at in inside) >= COVERED * _area(box):
+                for line, at in inside:
+                    seen.setdefault(id(line), at)
+            else:
+                left.append(box)
         return seen, left
 
     def _read(self, image: np.ndarray, boxes: list[Box], seen: dict[int, Box], t: float) -> list[Line]:
@@ -181,13 +190,19 @@ def lines_at(conn: sqlite3.Connection, video_id: str, resume_time: float) -> tup
     ))
 
 
-def _iou(a: Box, b: Box) -> float:
+def _area(a: Box) -> float:
+    return (a[2] - a[0]) * (a[3] - a[1])
+
+
+def _overlap(a: Box, b: Box) -> float:
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _iou(a: Box, b: Box) -> float:
+    inter = _overlap(a, b)
+    return inter / (_area(a) + _area(b) - inter) if inter else 0.0
 
 
 def _vertical_shift(previous: np.ndarray, current: np.ndarray) -> float:

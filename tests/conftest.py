@@ -77,3 +77,30 @@ def run_cli(*args: str, store: Path, check: bool = False, timeout: float = 600) 
 
 def run_cli_json(*args: str, store: Path) -> dict:
     return json.loads(run_cli(*args, "--json", store=store, check=True).stdout)
+
+
+def kill_index_when(store: Path, args: list[str], ready, timeout: float = 300) -> None:
+    """Start `videoqa index ARGS` on `store` and SIGKILL it as soon as `ready(connection)` is true of what it
+    has committed (polled every 0.2 s), or after `timeout` seconds."""
+    import signal
+    import sqlite3
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "videoqa.cli.main", "--store", str(store), "index", "-q", *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+            try:
+                conn = sqlite3.connect(store / "index.sqlite", timeout=5)
+                try:
+                    if ready(conn):
+                        break
+                finally:
+                    conn.close()
+            except sqlite3.Error:  # not created yet, or busy
+                continue
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()

@@ -4,12 +4,8 @@ with one letter changed; and the title, end and name cards of the shared videos,
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 
 import pytest
@@ -19,7 +15,7 @@ from videoqa.memory.onscreen import GATE_STEP
 from videoqa.memory.textmatch import fuzzy_containment
 
 from . import text_cards
-from .conftest import VIDEOS, run_cli, run_cli_json
+from .conftest import VIDEOS, kill_index_when, run_cli, run_cli_json
 
 # Recall measured when this test was written: 47 of 50 cards found top-1 with their exact words, 47 of 50
 # with one letter changed. The misses are small yellow captions without a box on bright, busy footage
@@ -142,23 +138,15 @@ def test_a_killed_ingest_resumed_gives_the_same_ocr_rows(cards_video, tmp_path):
     store = tmp_path / "store"
     path = api.video(video.id).path
     light = ("--no-tags", "--no-speech")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "videoqa.cli.main", "--store", str(store), "index", "-q", *light, path],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 300
-    resume_time = 0.0
-    while time.monotonic() < deadline and resume_time < video.duration / 2:
-        time.sleep(0.2)
-        try:
-            conn = sqlite3.connect(store / "index.sqlite", timeout=5)
-            row = conn.execute("SELECT resume_time FROM videos").fetchone()
-            conn.close()
-            resume_time = row[0] if row else 0.0
-        except sqlite3.Error:
-            continue
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    halfway = []
+
+    def past_half(conn) -> bool:
+        row = conn.execute("SELECT resume_time FROM videos").fetchone()
+        halfway[:] = [row[0]] if row else []
+        return bool(row) and row[0] >= video.duration / 2
+
+    kill_index_when(store, [*light, path], past_half)
+    resume_time = halfway[0] if halfway else 0.0
     resumed = run_cli("index", "-q", *light, path, store=store)
     assert resumed.returncode == 0, resumed.stderr
     conn = sqlite3.connect(store / "index.sqlite")

@@ -4,26 +4,26 @@ keeps the windows already committed, and the resumed run transcribes only the re
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 
 from videoqa.memory.speech import STAGE, window_stage
 
-from .conftest import run_cli, video_path
+from .conftest import kill_index_when, run_cli, video_path
 
 LIGHT = ("--no-tags", "--no-ocr")
+
+
+def _stages(conn: sqlite3.Connection) -> set[str]:
+    row = conn.execute("SELECT stages FROM videos").fetchone()
+    return set(json.loads(row[0])) if row else set()
 
 
 def _state(store) -> tuple[set[str], str, list[tuple]]:
     conn = sqlite3.connect(store / "index.sqlite", timeout=10)
     try:
-        stages, status = conn.execute("SELECT stages, status FROM videos").fetchone()
+        status = conn.execute("SELECT status FROM videos").fetchone()[0]
         rows = conn.execute("SELECT id, start, end, text FROM texts WHERE source='transcript' ORDER BY start").fetchall()
-        return set(json.loads(stages)), status, rows
+        return _stages(conn), status, rows
     finally:
         conn.close()
 
@@ -31,20 +31,7 @@ def _state(store) -> tuple[set[str], str, list[tuple]]:
 def test_a_kill_during_transcription_keeps_committed_windows_and_resume_completes(vqa, indexed, tmp_path):
     bbb = str(video_path("bbb"))
     store = tmp_path / "store"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "videoqa.cli.main", "--store", str(store), "index", "-q", *LIGHT, bbb],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 300
-    stages: set[str] = set()
-    while time.monotonic() < deadline and window_stage(1) not in stages:
-        time.sleep(0.2)
-        try:
-            stages = _state(store)[0]
-        except (sqlite3.Error, TypeError):
-            continue
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_index_when(store, [*LIGHT, bbb], lambda conn: window_stage(1) in _stages(conn))
     stages, status, before = _state(store)
     assert status == "indexing" and window_stage(0) in stages and STAGE not in stages, stages
     committed = sorted(int(s.split(":")[1]) for s in stages if s.startswith(STAGE + ":"))
