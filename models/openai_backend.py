@@ -15,8 +15,6 @@ from videoqa.errors import ModelServerError, ModelUnavailableError
 from .base import ChatMessage, ChatReply, TimedFrame, ToolCall, Usage
 from .budget import price
 
-RETRY_BASE_SECONDS = 0.5
-
 
 def encode_jpeg(image, max_side: int) -> tuple[str, tuple[int, int]]:
     """Base64 JPEG of an RGB image at most `max_side` pixels on its long side; returns (data, (w, h))."""
@@ -45,8 +43,9 @@ class OpenAIBackend:
         self.image_size = image_size
         self.detail = detail
         self.max_output_tokens = max_output_tokens
-        # Local servers accept any key; the SDK insists on one.
-        self._client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=0)
+        # Local servers accept any key; the SDK insists on one. Retries are the SDK's own (backoff with jitter,
+        # Retry-After honoured), so no hand-written loop here.
+        self._client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout, max_retries=max_retries)
         self._openai = openai
 
     # -- ChatModel --------------------------------------------------------------------------------
@@ -68,43 +67,42 @@ class OpenAIBackend:
 
     # -- the wire ---------------------------------------------------------------------------------
     def _create(self, payload: list[dict], tools: Sequence[dict] | None):
+        """One completion. The SDK retries what retrying can fix (connection errors, timeouts, 408, 409, 429,
+        5xx) with jittered backoff, honouring Retry-After; what is left becomes one line."""
         openai = self._openai
         options: dict = {"model": self.name, "messages": payload, "max_tokens": self.max_output_tokens}
         if tools:
             options["tools"] = list(tools)
         where = f"the model server at {self.base_url}"
-        for attempt in range(self.max_retries + 1):
-            started = time.monotonic()
-            try:
-                response = self._client.chat.completions.create(**options)
-            except openai.AuthenticationError as exc:
-                raise ModelServerError(f"{where} refused the API key (401). Set OPENAI_API_KEY to a valid key.") from exc
-            except openai.PermissionDeniedError as exc:
-                raise ModelServerError(f"{where} denied access to {self.name} (403). Check the key's permissions.") from exc
-            except openai.NotFoundError as exc:
-                raise ModelServerError(
-                    f"{where} has no model {self.name!r} (404). Set VIDEOQA_CHAT_MODEL / VIDEOQA_VLM to a model it serves."
-                ) from exc
-            except openai.BadRequestError as exc:
-                raise ModelServerError(f"{where} rejected the request (400): {_message(exc)}") from exc
-            except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError) as exc:
-                if attempt < self.max_retries:
-                    time.sleep(RETRY_BASE_SECONDS * 2**attempt)
-                    continue
-                if isinstance(exc, openai.APITimeoutError):
-                    raise ModelServerError(f"{where} did not answer within {self.timeout:.0f} s ({attempt + 1} tries). Is it overloaded?") from exc
-                if isinstance(exc, openai.APIConnectionError):
-                    raise ModelServerError(f"Cannot reach {where}: is it running? (set OPENAI_BASE_URL to the right address)") from exc
-                status = getattr(exc, "status_code", "?")
-                raise ModelServerError(f"{where} failed with HTTP {status} after {attempt + 1} tries: {_message(exc)}") from exc
-            except (openai.APIResponseValidationError, json.JSONDecodeError, ValueError) as exc:
-                raise ModelServerError(f"{where} sent a malformed response ({type(exc).__name__}). Check it speaks the OpenAI API.") from exc
-            except openai.APIError as exc:
-                raise ModelServerError(f"{where} failed: {_message(exc)}") from exc
-            if not hasattr(response, "choices") or not response.choices:
-                raise ModelServerError(f"{where} sent a malformed response (no choices). Check it speaks the OpenAI API.")
-            return response, time.monotonic() - started
-        raise AssertionError("unreachable")
+        tries = f"{self.max_retries + 1} {'try' if self.max_retries == 0 else 'tries'}"
+        started = time.monotonic()
+        try:
+            response = self._client.chat.completions.create(**options)
+        except openai.AuthenticationError as exc:
+            raise ModelServerError(f"{where} refused the API key (401). Set OPENAI_API_KEY to a valid key.") from exc
+        except openai.PermissionDeniedError as exc:
+            raise ModelServerError(f"{where} denied access to {self.name} (403). Check the key's permissions.") from exc
+        except openai.NotFoundError as exc:
+            raise ModelServerError(
+                f"{where} has no model {self.name!r} (404). Set VIDEOQA_CHAT_MODEL / VIDEOQA_VLM to a model it serves."
+            ) from exc
+        except openai.BadRequestError as exc:
+            raise ModelServerError(f"{where} rejected the request (400): {_message(exc)}") from exc
+        except openai.APITimeoutError as exc:  # before APIConnectionError, its base class
+            raise ModelServerError(f"{where} did not answer within {self.timeout:.0f} s ({tries}). Is it overloaded?") from exc
+        except openai.APIConnectionError as exc:
+            raise ModelServerError(f"Cannot reach {where} ({tries}): is it running? (set OPENAI_BASE_URL to the right address)") from exc
+        except openai.RateLimitError as exc:
+            raise ModelServerError(f"{where} is rate-limiting us (HTTP 429) after {tries}: {_message(exc)}. Wait, or raise the account's limit.") from exc
+        except openai.APIStatusError as exc:
+            raise ModelServerError(f"{where} failed with HTTP {exc.status_code} after {tries}: {_message(exc)}") from exc
+        except (openai.APIResponseValidationError, json.JSONDecodeError, ValueError) as exc:
+            raise ModelServerError(f"{where} sent a malformed response ({type(exc).__name__}). Check it speaks the OpenAI API.") from exc
+        except openai.APIError as exc:
+            raise ModelServerError(f"{where} failed: {_message(exc)}") from exc
+        if not hasattr(response, "choices") or not response.choices:
+            raise ModelServerError(f"{where} sent a malformed response (no choices). Check it speaks the OpenAI API.")
+        return response, time.monotonic() - started
 
     def _reply(self, response, seconds: float, images: int) -> ChatReply:
         message = response.choices[0].message

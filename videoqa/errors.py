@@ -2,6 +2,7 @@
 what is wrong, then what to do.
 
     VideoQAError
+    ├── SettingsError            a setting (flag, VIDEOQA_* variable, .env, argument) has a value it cannot take
     ├── VideoInputError          the file given cannot be indexed
     │   ├── VideoNotFoundError   missing path, or a directory
     │   └── UnreadableVideoError empty, truncated, not a video, no video stream
@@ -22,6 +23,10 @@ from __future__ import annotations
 
 class VideoQAError(Exception):
     """Base of every error videoqa raises on purpose; its message is shown to the user as one line."""
+
+
+class SettingsError(VideoQAError):
+    """Configuration: the message names the setting, where it is set and the values it allows."""
 
 
 class VideoInputError(VideoQAError):

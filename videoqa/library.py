@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videoqa.errors import ClusterError, VideoInputError, VideoQAError
+from videoqa.errors import ClusterError, VideoInputError, VideoNotFoundError, VideoQAError
 from videoqa.memory.ingest import compute_unit, finish_video, models_for, plan_video
 from videoqa.memory.store import Checkpoint, Store
 from videoqa.memory.units import StoreSink, Unit
@@ -49,6 +49,7 @@ class LibraryProgress:
     video_seconds_done: float = 0.0
     elapsed: float = 0.0
     cpu_seconds: float = 0.0  # summed over the workers' units
+    commit_seconds: float = 0.0  # the writer's time in commits (what bounds a very large cluster)
     message: str = ""  # a failure, to show on its own line
 
     @property
@@ -65,7 +66,11 @@ def video_files(paths: Iterable[str | Path]) -> list[Path]:
     for path in paths:
         path = Path(path).expanduser()
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+            inside = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)
+            if not inside:
+                raise VideoNotFoundError(f"{path} is a directory with no video files in it ({', '.join(sorted(VIDEO_SUFFIXES))}). "
+                                         "Give video files, or a folder that holds some.")
+            found += inside
         else:
             found.append(path)
     return found
@@ -212,7 +217,9 @@ class _Run:
             self._commit(video, unit, checkpoint)
 
     def _commit(self, video: _Video, unit: Unit, checkpoint: Checkpoint) -> None:
+        started = time.process_time()
         StoreSink.after_committed(self.store, video.report.video_id).commit(checkpoint)
+        self.state.commit_seconds += time.process_time() - started
         video.left -= 1
         video.seconds_done += unit.seconds
         self.state.video_seconds_done += unit.seconds

@@ -27,6 +27,7 @@ class IndexedVideo:
     scenes: list[Scene] = field(default_factory=list)
     keyframes: int = 0
     frames: int = 0
+    status: str = "ready"  # "indexing" while an ingest is under way (or was interrupted), else "ready"
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from videoqa.errors import SettingsError
+
 from .base import DecodedFrame, VideoInfo, VideoReader
 from .pyav_reader import NoVideoStream, PyAVReader, probe
 
@@ -24,7 +26,8 @@ def open_reader(path: Path, info: VideoInfo, backend: str = "auto") -> VideoRead
     """Open `path` with `backend`; "auto" tries decord, then PyAV."""
     if backend != "auto":
         if backend not in AVAILABLE_READERS:
-            raise ValueError(f"unknown reader {backend!r}; available: {', '.join(sorted(AVAILABLE_READERS))}")
+            raise SettingsError(f"setting reader = {backend!r} is not available here: should be auto or one of "
+                                f"{', '.join(sorted(AVAILABLE_READERS))}. Set by --reader or VIDEOQA_READER.")
         return AVAILABLE_READERS[backend](path, info)
     if "decord" in AVAILABLE_READERS:
         try:

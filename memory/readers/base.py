@@ -11,6 +11,9 @@ import cv2
 import numpy as np
 
 
+LOOKBACK_SECONDS = 1.0  # frames_at starts decoding this far before the first time it is asked for
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     duration: float
@@ -50,15 +53,29 @@ class VideoReader(ABC):
         (the caller knows it when resuming at a frame it has seen before)."""
 
     def frames_at(self, times: Sequence[float], width: int) -> list[tuple[float, np.ndarray]]:
-        """The frames showing at `times` (sorted ascending), as (frame time, RGB image) pairs."""
+        """The frames showing at `times` (sorted ascending), as (frame time, RGB image) pairs: for each time, the
+        last frame starting at or before it (the first frame for a time before the video starts)."""
         wanted = sorted(times)
-        found: list[tuple[float, np.ndarray]] = []
         if not wanted:
-            return found
+            return []
+        # Start a little before the first time, so the frame already showing then is seen; where that frame
+        # starts earlier still (a long gap in a variable-rate file, a time past the end), look further back.
+        lookback = LOOKBACK_SECONDS
+        while True:
+            start = max(0.0, min(wanted[0], self.info.duration) - lookback)
+            found = self._showing(wanted, width, start)
+            if found is not None:
+                return found
+            lookback *= 4
+
+    def _showing(self, wanted: list[float], width: int, start: float) -> list[tuple[float, np.ndarray]] | None:
+        found: list[tuple[float, np.ndarray]] = []
         previous: DecodedFrame | None = None
         pending = iter(wanted)
         target = next(pending)
-        for frame in self.iter_frames(start_time=max(0.0, wanted[0] - 0.001)):
+        for frame in self.iter_frames(start_time=start):
+            if previous is None and start > 0 and frame.time > target + 1e-6:
+                return None  # the frame showing at `target` started before `start`
             while target is not None and frame.time > target + 1e-6:
                 chosen = previous if previous is not None else frame
                 found.append((chosen.time, chosen.rgb(width)))
@@ -66,6 +83,8 @@ class VideoReader(ABC):
             if target is None:
                 break
             previous = frame
+        if previous is None and start > 0:
+            return None  # no frame at or after `start`: the last one started before it
         while target is not None and previous is not None:
             found.append((previous.time, previous.rgb(width)))
             target = next(pending, None)

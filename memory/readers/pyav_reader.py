@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import numpy as np
 from .base import DecodedFrame, VideoInfo, VideoReader, scaled_size
 
 log = logging.getLogger(__name__)
+
+REORDER_DEPTH = 8  # frames; H.264 reorders fewer than this in practice (see _display_times)
 
 
 class PyAVFrame(DecodedFrame):
@@ -65,24 +69,43 @@ class PyAVReader(VideoReader):
             if start_time > 0:
                 container.seek(int((start_time + origin) / time_base), stream=stream, backward=True)
             index = start_index
-            fallback_step = 1.0 / (self.info.fps or 25.0)
             last_time = -1.0
-            for packet in container.demux(stream):
-                try:
-                    frames = packet.decode()
-                except av.FFmpegError as exc:  # a corrupt packet: skip it, keep the rest of the video
-                    log.debug("skipping undecodable packet at %s: %s", packet.pts, exc)
+            step = 1.0 / (self.info.fps or 25.0)
+            depth = REORDER_DEPTH if stream.codec_context.has_b_frames else 0
+            for frame, pts in _display_times(_decoded(container, stream), depth):
+                time = last_time + step if pts is None else pts * time_base - origin
+                if time < start_time - 1e-6 or time <= last_time:
                     continue
-                for frame in frames:
-                    if frame.pts is None:
-                        time = last_time + fallback_step
-                    else:
-                        time = frame.pts * time_base - origin
-                    if time < start_time - 1e-6 or time <= last_time:
-                        continue
-                    last_time = time
-                    yield PyAVFrame(frame, index, time)
-                    index += 1
+                last_time = time
+                yield PyAVFrame(frame, index, time)
+                index += 1
+
+
+def _decoded(container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.FFmpegError as exc:  # a corrupt packet: skip it, keep the rest of the video
+            log.debug("skipping undecodable packet at %s: %s", packet.pts, exc)
+            continue
+        yield from frames
+
+
+def _display_times(frames: Iterator[av.VideoFrame], depth: int) -> Iterator[tuple[av.VideoFrame, int | None]]:
+    """Each frame with its presentation timestamp. The decoder emits frames in display order, but a container
+    without real presentation times (AVI with B-frames) labels them in decode order (1, 2, 4, 3, 6, 5, ...):
+    within a window of `depth` frames the k-th frame out takes the smallest timestamp not yet given, which
+    leaves files with proper timestamps exactly as they are."""
+    waiting: deque[av.VideoFrame] = deque()
+    stamps: list[int] = []
+    for frame in frames:
+        waiting.append(frame)
+        if frame.pts is not None:
+            heapq.heappush(stamps, frame.pts)
+        if len(waiting) > depth:
+            yield waiting.popleft(), heapq.heappop(stamps) if stamps else None
+    while waiting:
+        yield waiting.popleft(), heapq.heappop(stamps) if stamps else None
 
 
 class NoVideoStream(Exception):

@@ -12,6 +12,7 @@ from videoqa.errors import VideoQAError
 from videoqa.models.budget import Budget
 from videoqa.results import Answer, ToolEvent
 
+from .clip import export_answer_clips
 from .index import ProgressBar
 from .output import clock, emit_json, error
 
@@ -21,6 +22,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     ask.add_argument("video", help="video id, path or file name")
     ask.add_argument("question")
     ask.add_argument("--thread", help="continue this conversation (printed after each answer)")
+    ask.add_argument("--export", metavar="DIR", help="also write each moment of the answer as an MP4 clip into DIR")
     _budget_options(ask)
     ask.set_defaults(run=run_ask)
 
@@ -76,6 +78,8 @@ def _print(answer: Answer) -> None:
 def run_ask(vqa: VideoQA, args: argparse.Namespace) -> int:
     _ensure_indexed(vqa, args)
     answer = _answer(vqa, args, args.question, args.thread, show_progress=not (args.json or args.quiet))
+    if args.export:
+        export_answer_clips(vqa, answer, args.export)
     if args.json:
         emit_json(answer.to_dict())
         return 0

@@ -5,27 +5,29 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TextIO
 
+from tqdm import tqdm
+
+from videoqa.api import VideoQA
+from videoqa.documents import videos_document
 from videoqa.errors import VideoInputError
+from videoqa.library import video_files
+from videoqa.memory.ingest import Progress
+from videoqa.settings import DETECTORS, READERS, Settings
 
+from .library import run_library
 from .output import clock, emit_json, error
-
-if TYPE_CHECKING:  # imported when a command runs, not when the parser is built
-    from tqdm import tqdm
-
-    from videoqa.api import VideoQA
-    from videoqa.memory.ingest import Progress
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     index = commands.add_parser("index", help="index video files (resumable; a no-op for indexed files)")
     index.add_argument("paths", nargs="+", metavar="PATH", help="video files, or directories of them")
-    index.add_argument("--detector", choices=["content", "adaptive", "hash", "histogram", "threshold"], help="scene detector (default: content)")
+    index.add_argument("--detector", choices=DETECTORS, help="scene detector (default: content)")
     index.add_argument("--threshold", type=float, help="scene detector threshold (default: the detector's own)")
     index.add_argument("--max-chunk", type=float, help="split scenes longer than this many seconds (default 30)")
     index.add_argument("--fps", type=float, help="frames layer sample rate (default 1)")
-    index.add_argument("--reader", choices=["auto", "decord", "pyav"], help="decoding backend (default auto)")
+    index.add_argument("--reader", choices=READERS, help="decoding backend (default auto)")
     index.add_argument("--subtitles", help="a subtitle file (.srt/.vtt) for the video (default: one beside it with the same name)")
     index.add_argument("--no-subtitles", action="store_true", help="ignore subtitle files beside the video")
     index.add_argument("--clip", metavar="MODEL", help="also embed frames with this CLIP model (Hugging Face id; downloads once)")
@@ -38,7 +40,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--workers", type=int, metavar="N", help="index on a local Ray cluster of N workers (needs the ray extra)")
     index.add_argument("--ray", nargs="?", const="env", metavar="ADDRESS",
                        help="index on the Ray cluster at ADDRESS (default: $RAY_ADDRESS, else auto: the one running here)")
-    index.set_defaults(run=run_index)
+    index.set_defaults(run=run_index, configure=index_settings)
 
     listing = commands.add_parser("list", help="list indexed videos")
     listing.set_defaults(run=run_list)
@@ -49,29 +51,56 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 class ProgressBar:
-    """tqdm over seconds of video: position/duration, scenes found, realtime factor."""
+    """Indexing progress on stderr: a tqdm bar over seconds of video on a terminal; where stderr is a log
+    (a file, a pipe, CI) a plain line per tenth of the video or per stage, never a redrawn bar."""
 
-    def __init__(self, name: str) -> None:
+    LOG_STEP = 0.1  # a log line each time another tenth of the video is done
+
+    def __init__(self, name: str, stream: TextIO | None = None) -> None:
         self.name = name
+        self.stream = stream or sys.stderr
+        self.interactive = self.stream.isatty()
         self.bar: tqdm | None = None
+        self.stage = ""
+        self.logged_fraction = -1.0
+
+    def _line(self, report: Progress) -> str:
+        return (f"{clock(report.position)}/{clock(report.total)}  {report.stage}  scenes {report.scenes}  "
+                f"({report.realtime_factor:.0f}x realtime)")
 
     def __call__(self, report: Progress) -> None:
-        if self.bar is None:
-            from tqdm import tqdm
+        if self.interactive:
+            self._draw(report)
+        else:
+            self._log(report)
+        self.stage = report.stage
 
-            self.bar = tqdm(total=round(report.total, 1), file=sys.stderr, mininterval=0.25, dynamic_ncols=True,
+    def _draw(self, report: Progress) -> None:
+        if self.bar is None or report.stage != self.stage:
+            self.close()
+            self.bar = tqdm(total=round(report.total, 1), file=self.stream, mininterval=0.25, dynamic_ncols=True,
                             bar_format=f"indexing {self.name} {{bar:24}} {{desc}}")
         self.bar.n = round(min(report.position, report.total), 1)
-        self.bar.set_description_str(
-            f"{clock(report.position)}/{clock(report.total)}  {report.stage}  scenes {report.scenes}  "
-            f"({report.realtime_factor:.0f}x realtime)", refresh=True,
-        )
+        self.bar.set_description_str(self._line(report), refresh=True)
         if report.done:
+            self.close()
+
+    def _log(self, report: Progress) -> None:
+        fraction = min(report.position, report.total) / report.total if report.total > 0 else 1.0
+        if report.stage != self.stage:
+            self.logged_fraction = -1.0
+        if report.done or fraction >= self.logged_fraction + self.LOG_STEP:
+            self.logged_fraction = fraction
+            print(f"indexing {self.name}  {self._line(report)}{'  done' if report.done else ''}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
             self.bar.close()
-            self.bar = None  # a stage that finishes later (speech) gets a bar of its own
+            self.bar = None
 
 
-def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
+def index_settings(settings: Settings, args: argparse.Namespace) -> Settings:
+    """The flags given, over the environment's settings (validated: a bad value is one line naming the flag)."""
     options = {
         "detector": args.detector, "detector_threshold": args.threshold, "max_chunk_seconds": args.max_chunk,
         "sample_fps": args.fps, "reader": args.reader, "clip_model": args.clip, "speech_model": args.speech_model,
@@ -80,11 +109,10 @@ def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
     changes = {name: value for name, value in options.items() if value is not None}
     if args.no_speech:
         changes["speech_model"] = None
-    vqa.configure_index(**changes)
-    from videoqa.library import video_files
+    return settings.replace(index=settings.index.replace(**changes))
 
-    from .library import run_library
 
+def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
     if args.workers is not None or args.ray is not None:
         return run_library(vqa, args)
     videos, failures = [], 0
@@ -101,19 +129,20 @@ def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
             print(f"{video.id}  {Path(video.path).name}  {clock(video.duration)}  {len(video.scenes)} scenes  "
                   f"{video.keyframes} keyframes  {video.frames} frames")
     if args.json:
-        emit_json({"videos": [v.to_dict() for v in videos]})
+        emit_json(videos_document(videos))
     return 1 if failures else 0
 
 
 def run_list(vqa: VideoQA, args: argparse.Namespace) -> int:
-    videos = vqa.videos()
+    videos = vqa.videos(include_indexing=True)
     if args.json:
-        emit_json({"videos": [v.to_dict() for v in videos]})
+        emit_json(videos_document(videos))
         return 0
     if not videos:
         print("No videos indexed yet. Try: videoqa index VIDEO")
     for v in videos:
-        print(f"{v.id}  {clock(v.duration):>8}  {len(v.scenes):4d} scenes  {v.path}")
+        status = "" if v.status == "ready" else f"  ({v.status})"
+        print(f"{v.id}  {clock(v.duration):>8}  {len(v.scenes):4d} scenes  {v.path}{status}")
     return 0
 
 

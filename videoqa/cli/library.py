@@ -19,23 +19,30 @@ from .output import clock, emit_json, error
 
 
 class LibraryBar:
-    """tqdm over hours of video: videos done, hours done of hours to do, realtime factor."""
+    """Progress over the library on stderr: videos done, hours done of hours to do, realtime factor. A tqdm
+    bar over hours of video on a terminal; elsewhere (a log, CI) a line each time a video is done."""
 
     def __init__(self) -> None:
         self.bar: tqdm | None = None
+        self.interactive = sys.stderr.isatty()
+        self.logged = -1
 
     def __call__(self, state: LibraryProgress) -> None:
         if state.message:
             (self.bar.write if self.bar else print)(f"videoqa: {state.message}", file=sys.stderr)
+        failed = f" ({state.failed} failed)" if state.failed else ""
+        line = (f"videos {state.videos_done}/{state.videos}{failed}  {state.video_seconds_done / 3600:.2f}/"
+                f"{state.video_seconds / 3600:.2f} h  ({state.realtime_factor:.0f}x realtime)")
+        if not self.interactive:
+            if state.videos_done + state.failed != self.logged:
+                self.logged = state.videos_done + state.failed
+                print(f"indexing library  {line}", file=sys.stderr, flush=True)
+            return
         if self.bar is None:
             self.bar = tqdm(total=round(state.video_seconds / 3600, 3), file=sys.stderr, mininterval=0.25,
                             dynamic_ncols=True, bar_format="indexing library {bar:24} {desc}")
         self.bar.n = round(state.video_seconds_done / 3600, 3)
-        failed = f" ({state.failed} failed)" if state.failed else ""
-        self.bar.set_description_str(
-            f"videos {state.videos_done}/{state.videos}{failed}  {state.video_seconds_done / 3600:.2f}/"
-            f"{state.video_seconds / 3600:.2f} h  ({state.realtime_factor:.0f}x realtime)", refresh=True,
-        )
+        self.bar.set_description_str(line, refresh=True)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import NoReturn
 
+from videoqa.api import VideoQA
 from videoqa.errors import VideoQAError
-from videoqa.settings import STORE_ENV
+from videoqa.settings import STORE_ENV, Settings
 
-from . import ask, doctor, eval, index, search
+from . import ask, clip, doctor, eval, index, mcp, search, serve
 from .output import error
 
 
@@ -23,11 +25,18 @@ def _add_common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     parser.add_argument("--debug", action="store_true", default=default(False), help="show tracebacks and debug logs")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line naming the problem and where the help is, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"videoqa: {self.prog.removeprefix('videoqa ')}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="videoqa", description="Question answering over long videos.")
+    parser = OneLineParser(prog="videoqa", description="Question answering over long videos.")
     _add_common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (index, search, ask, eval, doctor):
+    for module in (index, search, ask, clip, eval, serve, mcp, doctor):
         module.add_commands(commands)
     for sub in commands.choices.values():
         _add_common(sub, suppress=True)
@@ -38,9 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        from videoqa.api import VideoQA  # after parsing: `--help` and bad arguments need none of it
-
-        with VideoQA(store=args.store) as vqa:
+        # Settings first (environment, .env, then this command's flags): a bad value stops before the store opens.
+        settings = Settings().with_store(args.store)
+        if hasattr(args, "configure"):
+            settings = args.configure(settings, args)
+        with VideoQA(settings=settings) as vqa:
             return args.run(vqa, args)
     except VideoQAError as exc:
         error(str(exc))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+
+from videoqa.api import VideoQA
+from videoqa.documents import search_document
 
 from .output import clock, emit_json
-
-if TYPE_CHECKING:
-    from videoqa.api import VideoQA
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -26,7 +25,7 @@ def run_search(vqa: VideoQA, args: argparse.Namespace) -> int:
         video, query = args.terms[0], " ".join(args.terms[1:])
     moments = vqa.search(video, query, args.k)
     if args.json:
-        emit_json({"query": query, "moments": [m.to_dict() for m in moments]})
+        emit_json(search_document(query, moments))
         return 0
     if not moments:
         print("No moments found.")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from videoqa.errors import ModelUnavailableError
+
 
 def iou(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Temporal intersection over union of two [start, end] windows."""
@@ -62,9 +64,12 @@ def keyword_match(prediction: str, reference: str) -> float:
 
 def caption_metrics(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> dict[str, float]:
     """Corpus BLEU-1..4 and CIDEr-D (pycocoevalcap), mean ROUGE-L F1 (rouge-score)."""
-    from pycocoevalcap.bleu.bleu import Bleu
-    from pycocoevalcap.cider.cider import Cider
-    from rouge_score import rouge_scorer
+    try:
+        from pycocoevalcap.bleu.bleu import Bleu
+        from pycocoevalcap.cider.cider import Cider
+        from rouge_score import rouge_scorer
+    except ImportError as exc:  # an extra, so the first install stays small
+        raise ModelUnavailableError(f"Answer metrics need the eval extra ({exc.name} is missing): pip install 'videoqa[eval]'") from exc
 
     if not predictions:
         return {}
