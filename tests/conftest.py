@@ -65,10 +65,12 @@ def indexed(vqa: VideoQA) -> dict:
     return {name: vqa.index(video_path(name)) for name in CATALOG}
 
 
-def run_cli(*args: str, store: Path, check: bool = False, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_cli(*args: str, store: Path, check: bool = False, timeout: float = 600, env: dict[str, str] | None = None,
+            prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """`videoqa --store STORE ARGS` in a fresh interpreter; `env` adds variables, `prefix` wraps the command."""
     result = subprocess.run(
-        [sys.executable, "-m", "videoqa.cli.main", "--store", str(store), *args],
-        capture_output=True, text=True, timeout=timeout,
+        [*prefix, sys.executable, "-m", "videoqa.cli.main", "--store", str(store), *args],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
     )
     if check and result.returncode != 0:
         raise AssertionError(f"videoqa {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")

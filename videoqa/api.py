@@ -13,7 +13,7 @@ from videoqa.agent.checkpoint import open_checkpointer
 from videoqa.agent.graph import DEFAULT_MAX_STEPS, build_graph
 from videoqa.agent.retrieval import retrieval_answer, search_terms
 from videoqa.agent.run import run_agent
-from videoqa.errors import QueryError
+from videoqa.inputs import check_text
 from videoqa.library import LibraryCallback, VideoReport, index_library
 from videoqa.models.base import ChatModel
 from videoqa.models.budget import Budget
@@ -91,9 +91,7 @@ class VideoQA:
     def stream(self, video: VideoRef, question: str, thread: str | None = None, budget: Budget | None = None,
                max_steps: int = DEFAULT_MAX_STEPS) -> Iterator[ToolEvent | Answer]:
         """Like `ask`, yielding a ToolEvent per tool call as it happens, then the Answer."""
-        question = " ".join((question or "").split())
-        if not question:
-            raise QueryError("The question is empty. Ask something about the video, e.g. \"when does the bird appear?\"")
+        question = check_text(question)
         indexed = self.video(video)
         chat = self.chat_model()
         if chat is None:
