@@ -49,6 +49,7 @@ class LibraryProgress:
     video_seconds_done: float = 0.0
     elapsed: float = 0.0
     cpu_seconds: float = 0.0  # summed over the workers' units
+    commit_seconds: float = 0.0  # the writer's time in commits (what bounds a very large cluster)
     message: str = ""  # a failure, to show on its own line
 
     @property
@@ -216,7 +217,9 @@ class _Run:
             self._commit(video, unit, checkpoint)
 
     def _commit(self, video: _Video, unit: Unit, checkpoint: Checkpoint) -> None:
+        started = time.process_time()
         StoreSink.after_committed(self.store, video.report.video_id).commit(checkpoint)
+        self.state.commit_seconds += time.process_time() - started
         video.left -= 1
         video.seconds_done += unit.seconds
         self.state.video_seconds_done += unit.seconds
