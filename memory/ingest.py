@@ -27,7 +27,7 @@ from .probe import check_video
 from .readers import DecodedFrame, open_reader
 from .scenes import Segment, Segmenter
 from .store import Checkpoint, KeyframeRow, NewText, Store, TextRow, thumbnail_folder
-from .subtitles import embedded_cues, read_subtitle_file, sidecar_files
+from .subtitles import embedded_cues, read_subtitle_file, sidecar_files, sources_fingerprint
 from .units import MemorySink, Sink, StoreSink, Unit, plan_units
 from .vectors import check_embedder
 
@@ -77,7 +77,9 @@ class VideoJob:
 def plan_video(store: Store, path: str | Path, settings: IndexSettings, subtitles: str | Path | bool | None = None,
                models: IndexModels | None = None) -> VideoJob:
     """Check `path`, create or update its row, and list the units left (none when it is indexed).
-    `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none."""
+    `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none.
+    When there is work, the video's lease is taken (a StoreError names the process that holds it) and held
+    until `finish_video`; whoever gives up before that calls `store.release_lease(video_id)`."""
     resolved, info = check_video(path)
     if subtitles is False:
         subtitle_files = []
@@ -87,7 +89,8 @@ def plan_video(store: Store, path: str | Path, settings: IndexSettings, subtitle
         subtitle_files = sidecar_files(resolved)
     cues = tuple(cue for f in subtitle_files for cue in read_subtitle_file(f))  # bad subtitles fail before any write
     video_id = content_hash(resolved)
-    fingerprint = settings.fingerprint()
+    # The subtitle files are part of what a video was indexed from: adding one indexes it.
+    fingerprint = {**settings.fingerprint(), SUBTITLES: sources_fingerprint(subtitle_files)}
     row = store.video_row(video_id)
     if row is not None and row.settings == fingerprint and row.status == "ready":
         if row.path != str(resolved):
@@ -96,12 +99,28 @@ def plan_video(store: Store, path: str | Path, settings: IndexSettings, subtitle
     for modality, model in embedders(models or models_for(settings)).items():
         # By name, before any write: loading a model just to learn its size would cost seconds on every run.
         check_embedder(store.conn, modality, model, None, store.root)
-    if row is None or row.settings != fingerprint:
-        row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
-    elif row.path != str(resolved):
-        store.update_path(video_id, resolved)
-    units = plan_units(row, resolved, info, settings.split_seconds, store.stages(video_id), cues)
+    store.acquire_lease(video_id, str(path))
+    try:
+        row = store.video_row(video_id)  # again, under the lease: another process may have finished it meanwhile
+        if row is None or _picture_settings(row.settings) != _picture_settings(fingerprint):
+            row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
+        elif row.settings != fingerprint:  # only the subtitle files changed: index them again, not the picture
+            store.restart_source(video_id, "subtitle", "subtitles", fingerprint)
+        if row.path != str(resolved):
+            store.update_path(video_id, resolved)
+        units = plan_units(store.video_row(video_id), resolved, info, settings.split_seconds, store.stages(video_id), cues)
+    except BaseException:
+        store.release_lease(video_id)
+        raise
     return VideoJob(video_id, resolved, units, False)
+
+
+SUBTITLES = "subtitles"  # the fingerprint's key for the subtitle files
+
+
+def _picture_settings(fingerprint: dict) -> dict:
+    """Everything but the subtitle files: a change here re-indexes the whole video."""
+    return {key: value for key, value in fingerprint.items() if key != SUBTITLES}
 
 
 def ingest_video(
@@ -115,18 +134,23 @@ def ingest_video(
     """Index `path` into `store` (a no-op if it is already indexed with these settings).
     `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none."""
     job = plan_video(store, path, settings, subtitles, models)
-    if not job.ready:
-        models = models or models_for(settings)
-        for unit in job.units:
-            sink = StoreSink.after_committed(store, job.video_id)
-            run_unit(unit, settings, models, sink, progress, sink.first_scene)
-        finish_video(store, job.video_id, models)
+    try:
+        if not job.ready:
+            models = models or models_for(settings)
+            for unit in job.units:
+                sink = StoreSink.after_committed(store, job.video_id)
+                run_unit(unit, settings, models, sink, progress, sink.first_scene)
+            finish_video(store, job.video_id, models)
+    finally:
+        store.release_lease(job.video_id)
     return store.indexed_video(job.video_id)
 
 
 def finish_video(store: Store, video_id: str, models: IndexModels) -> None:
-    """Mark a video whose stages are all committed as ready, and bring the vector indexes up to date."""
+    """Mark a video whose stages are all committed as ready, let go of its lease, and bring the vector
+    indexes up to date."""
     store.finish_video(video_id)
+    store.release_lease(video_id)
     for modality in embedders(models):
         store.vector_index(modality).sync()
 
@@ -162,6 +186,8 @@ def _subtitles_stage(sink: Sink, unit: Unit, enricher: Enricher) -> None:
         texts += [NewText(TextRow(c.start, c.end, "subtitle", c.text, {"stream": True})) for c in embedded_cues(Path(unit.path))]
     except Exception as exc:  # an unreadable subtitle stream must not stop the ingest of the picture
         log.warning("skipping embedded subtitles of %s: %s", unit.path, exc)
+    if unit.info.duration > 0:  # cues after the end are not about this video (spans are clamped at commit)
+        texts = [t for t in texts if t.row.start < unit.info.duration]
     enricher.embed(texts)
     sink.commit(Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"))
 
@@ -199,7 +225,8 @@ class _VisualPass:
         reader_name = "pyav" if settings.reader == "auto" else settings.reader
         reader = open_reader(Path(unit.path), unit.info, reader_name)
         self.segment_idx = self.committed_segments = 0
-        segmenter = Segmenter(settings, unit.info.fps, unit.start, unit.start_frame, 0, cut_at_start_is_new_shot=unit.boundary)
+        segmenter = Segmenter(settings, unit.info.fps, unit.start, unit.start_frame, 0, cut_at_start_is_new_shot=unit.boundary,
+                              detector_state=unit.detector_state)
         sample_step = 1.0 / settings.sample_fps
         candidate_step = 1.0 / CANDIDATES_PER_SECOND
         # Read from a little before the start: the detector, the sample grid and the first sample's motion

@@ -19,6 +19,7 @@ import numpy as np
 from videoqa.errors import QueryError, VideoNotIndexedError
 from videoqa.models.registry import IndexModels
 
+from . import thumbnails
 from .store import Store
 from .vectors import check_embedder
 
@@ -177,7 +178,7 @@ def _moments(store: Store, hits: list[Hit], k: int) -> list[Moment]:
                         sources.append(other.source)
         score = min(1.0, _logistic(seed.z - Z_MIDPOINT) + 0.05 * (len(sources) - 1))
         keyframe = store.nearest_keyframe(seed.video, (seed.start + seed.end) / 2)
-        thumbnail = str(store.absolute(keyframe.thumbnail)) if keyframe else None
+        thumbnail = thumbnails.ensure(store, seed.video, keyframe) if keyframe else None  # remade if it went missing
         moments.append(Moment(seed.video, start, end, score, sources, seed.text, thumbnail))
         covered.append((seed.video, start, end))
     moments.sort(key=lambda m: -m.score)

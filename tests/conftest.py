@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from videoqa import VideoQA
+from videoqa.settings import ModelSettings, Settings
 
 def _videos_dir() -> Path:
     """$VIDEOQA_TEST_VIDEOS, else ../shared/videos beside the checkout, else the workplace's shared folder."""
@@ -79,3 +80,15 @@ def run_cli(*args: str, store: Path, check: bool = False, timeout: float = 600, 
 
 def run_cli_json(*args: str, store: Path) -> dict:
     return json.loads(run_cli(*args, "--json", store=store, check=True).stdout)
+
+
+def scripted_api(store: Path, server=None) -> VideoQA:
+    """A VideoQA whose chat model is the loopback server (none: retrieval only), with no VLM."""
+    models = ModelSettings(chat_model="test-model", base_url=server.base_url if server else None,
+                           api_key="k" if server else None, vlm="none", max_retries=0, timeout=30)
+    return VideoQA(settings=Settings(store=store, models=models))
+
+
+def tool_call(name: str, **arguments) -> dict:
+    """A scripted reply of the loopback server that calls one tool."""
+    return {"tool_calls": [{"name": name, "arguments": arguments}]}

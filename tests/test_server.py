@@ -86,7 +86,8 @@ def test_ask_through_an_openai_wire_server(server, ted):
         with LiveServer(server.store, env=env) as agent_server, agent_server.client() as http:
             answer = http.post("/api/ask", json={"video": ted["id"], "question": "When does she mention what she teaches?"}).json()
     assert answer["mode"] == "agent" and answer["stop_reason"] == "finished", answer
-    assert [(m["start"], m["end"]) for m in answer["moments"]] == [(22.6, 25.6)]
+    (moment,) = answer["moments"]  # the scripted moment, kept (the answer check may trim it to its evidence)
+    assert 22.5 <= moment["start"] < moment["end"] <= 25.7 and overlaps(moment, TED_SAYS)
     assert len(chat.requests) == 2 and chat.requests[0]["body"]["tools"]
     tool_reply = next(m for m in chat.requests[1]["body"]["messages"] if m["role"] == "tool")
     assert "entrepreneurship" in tool_reply["content"].lower()

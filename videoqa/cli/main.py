@@ -12,7 +12,7 @@ from videoqa.errors import VideoQAError
 from videoqa.inputs import check_text
 from videoqa.settings import STORE_ENV, Settings
 
-from . import ask, clip, doctor, eval, index, mcp, search, serve
+from . import ask, clip, doctor, eval, index, mcp, remove, search, serve, verify
 from .output import error
 
 
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="videoqa", description="Question answering over long videos.")
     _add_common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (index, search, ask, clip, eval, serve, mcp, doctor):
+    for module in (index, search, ask, clip, eval, serve, mcp, doctor, remove, verify):
         module.add_commands(commands)
     for sub in commands.choices.values():
         _add_common(sub, suppress=True)

@@ -86,7 +86,7 @@ function follow(job, video) {
     $("job-bar").value = data.fraction;
     const name = baseName(data.path);
     $("job-text").textContent = data.state === "failed" ? `${name}: failed: ${data.error}`
-      : data.state === "done" ? `${name}: ready, ${clock(data.total)}, ${data.scenes} scenes`
+      : data.state === "done" ? `${name}: ready, ${clock(data.total)}, ${data.scenes} scene${data.scenes === 1 ? "" : "s"}`
       : `${name}: ${data.state} ${data.stage} ${clock(data.position)}/${clock(data.total)}`;
     return data;
   };
