@@ -31,7 +31,7 @@ from .readers import DecodedFrame, open_reader
 from .scenes import Segment, Segmenter
 from .speech import SpeechWorker, windows_done
 from .store import Checkpoint, KeyframeRow, NewText, Store, TextRow, thumbnail_folder
-from .subtitles import embedded_cues, read_subtitle_file, sidecar_files
+from .subtitles import embedded_cues, read_subtitle_file, sidecar_files, sources_fingerprint
 from .units import MemorySink, Sink, StoreSink, Unit, plan_units
 from .vectors import check_embedder
 
@@ -80,7 +80,9 @@ class VideoJob:
 def plan_video(store: Store, path: str | Path, settings: IndexSettings, subtitles: str | Path | bool | None = None,
                models: IndexModels | None = None) -> VideoJob:
     """Check `path`, create or update its row, and list the units left (none when it is indexed).
-    `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none."""
+    `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none.
+    When there is work, the video's lease is taken (a StoreError names the process that holds it) and held
+    until `finish_video`; whoever gives up before that calls `store.release_lease(video_id)`."""
     resolved, info = check_video(path)
     if subtitles is False:
         subtitle_files = []
@@ -90,7 +92,8 @@ def plan_video(store: Store, path: str | Path, settings: IndexSettings, subtitle
         subtitle_files = sidecar_files(resolved)
     cues = tuple(cue for f in subtitle_files for cue in read_subtitle_file(f))  # bad subtitles fail before any write
     video_id = content_hash(resolved)
-    fingerprint = settings.fingerprint()
+    # The subtitle files are part of what a video was indexed from: adding one indexes it.
+    fingerprint = {**settings.fingerprint(), SUBTITLES: sources_fingerprint(subtitle_files)}
     row = store.video_row(video_id)
     if row is not None and row.settings == fingerprint and row.status == "ready":
         if row.path != str(resolved):
@@ -99,13 +102,30 @@ def plan_video(store: Store, path: str | Path, settings: IndexSettings, subtitle
     for modality, model in embedders(models or models_for(settings)).items():
         # By name, before any write: loading a model just to learn its size would cost seconds on every run.
         check_embedder(store.conn, modality, model, None, store.root)
-    if row is None or row.settings != fingerprint:
-        row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
-    elif row.path != str(resolved):
-        store.update_path(video_id, resolved)
-    done = store.stages(video_id)
-    units = [_resume_state(store, unit, done) for unit in plan_units(row, resolved, info, settings.split_seconds, done, cues)]
+    store.acquire_lease(video_id, str(path))
+    try:
+        row = store.video_row(video_id)  # again, under the lease: another process may have finished it meanwhile
+        if row is None or _picture_settings(row.settings) != _picture_settings(fingerprint):
+            row = store.start_video(video_id, resolved, resolved.stat().st_size, info, fingerprint)
+        elif row.settings != fingerprint:  # only the subtitle files changed: index them again, not the picture
+            store.restart_source(video_id, "subtitle", "subtitles", fingerprint)
+        if row.path != str(resolved):
+            store.update_path(video_id, resolved)
+        done = store.stages(video_id)
+        units = [_resume_state(store, unit, done)
+                 for unit in plan_units(store.video_row(video_id), resolved, info, settings.split_seconds, done, cues)]
+    except BaseException:
+        store.release_lease(video_id)
+        raise
     return VideoJob(video_id, resolved, units, False)
+
+
+SUBTITLES = "subtitles"  # the fingerprint's key for the subtitle files
+
+
+def _picture_settings(fingerprint: dict) -> dict:
+    """Everything but the subtitle files: a change here re-indexes the whole video."""
+    return {key: value for key, value in fingerprint.items() if key != SUBTITLES}
 
 
 def _resume_state(store: Store, unit: Unit, done: set[str]) -> Unit:
@@ -129,9 +149,15 @@ def ingest_video(
     """Index `path` into `store` (a no-op if it is already indexed with these settings).
     `subtitles`: a subtitle file; None to use .srt/.vtt files beside the video; False for none."""
     job = plan_video(store, path, settings, subtitles, models)
-    if job.ready:
-        return store.indexed_video(job.video_id)
-    models = models or models_for(settings)
+    try:
+        if not job.ready:
+            _run_units(store, job, settings, models or models_for(settings), progress)
+    finally:
+        store.release_lease(job.video_id)
+    return store.indexed_video(job.video_id)
+
+
+def _run_units(store: Store, job: "VideoJob", settings: IndexSettings, models: IndexModels, progress: ProgressCallback | None) -> None:
     # Speech runs on its own thread beside the picture; the lock keeps the two writers' transactions apart
     # (they share one SQLite connection).
     lock = threading.Lock()
@@ -151,7 +177,6 @@ def ingest_video(
         finally:
             stop.set()  # after an error: the speech worker stops at its next window
     finish_video(store, job.video_id, models)
-    return store.indexed_video(job.video_id)
 
 
 @dataclass
@@ -180,8 +205,10 @@ def _wait_for_speech(running: Future, duration: float, progress: ProgressCallbac
 
 
 def finish_video(store: Store, video_id: str, models: IndexModels) -> None:
-    """Mark a video whose stages are all committed as ready, and bring the vector indexes up to date."""
+    """Mark a video whose stages are all committed as ready, let go of its lease, and bring the vector
+    indexes up to date."""
     store.finish_video(video_id)
+    store.release_lease(video_id)
     for modality in embedders(models):
         store.vector_index(modality).sync()
 
@@ -217,6 +244,8 @@ def _subtitles_stage(sink: Sink, unit: Unit, enricher: Enricher) -> None:
         texts += [NewText(TextRow(c.start, c.end, "subtitle", c.text, {"stream": True})) for c in embedded_cues(Path(unit.path))]
     except Exception as exc:  # an unreadable subtitle stream must not stop the ingest of the picture
         log.warning("skipping embedded subtitles of %s: %s", unit.path, exc)
+    if unit.info.duration > 0:  # cues after the end are not about this video (spans are clamped at commit)
+        texts = [t for t in texts if t.row.start < unit.info.duration]
     enricher.embed(texts)
     sink.commit(Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"))
 
@@ -246,7 +275,8 @@ class _VisualPass:
         reader_name = "pyav" if settings.reader == "auto" else settings.reader
         reader = open_reader(Path(unit.path), unit.info, reader_name)
         self.segment_idx = self.committed_segments = 0
-        segmenter = Segmenter(settings, unit.info.fps, unit.start, unit.start_frame, 0, cut_at_start_is_new_shot=unit.boundary)
+        segmenter = Segmenter(settings, unit.info.fps, unit.start, unit.start_frame, 0, cut_at_start_is_new_shot=unit.boundary,
+                              detector_state=unit.detector_state)
         ocr = self.enricher.models.ocr
         self.text = TextTracker(ocr, unit.text_open) if ocr is not None else None
         next_gate = math.ceil(unit.start / GATE_STEP - 1e-6) * GATE_STEP

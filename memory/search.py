@@ -20,6 +20,7 @@ from rapidfuzz import fuzz
 from videoqa.errors import QueryError, VideoNotIndexedError
 from videoqa.models.registry import IndexModels
 
+from . import thumbnails
 from .store import Store
 from .textmatch import fuzzy_containment, squash
 from .vectors import check_embedder
@@ -221,7 +222,7 @@ def _moments(store: Store, hits: list[Hit], k: int) -> list[Moment]:
                     sources.append(other.source)
         z = seed.z + AGREEING_SOURCE * (len(sources) - 1)
         keyframe = store.nearest_keyframe(seed.video, (seed.start + seed.end) / 2)
-        thumbnail = str(store.absolute(keyframe.thumbnail)) if keyframe else None
+        thumbnail = thumbnails.ensure(store, seed.video, keyframe) if keyframe else None  # remade if it went missing
         moments.append(Moment(seed.video, start, end, _logistic(z - Z_MIDPOINT), sources, seed.text, thumbnail))
         covered.append((seed.video, start, end))
     moments.sort(key=lambda m: -m.score)

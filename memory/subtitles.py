@@ -3,6 +3,7 @@ the container (decoded with PyAV)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ def read_subtitle_file(path: Path) -> list[Cue]:
         if path.suffix.lower() == ".vtt":
             import webvtt
 
-            cues = [Cue(c.start_in_seconds, c.end_in_seconds, c.text) for c in webvtt.from_string(text)]
+            # Not start_in_seconds: webvtt-py 0.6 rounds it down to whole seconds.
+            cues = [Cue(_vtt_seconds(c.start), _vtt_seconds(c.end), c.text) for c in webvtt.from_string(text)]
         else:
             import srt
 
@@ -54,6 +56,17 @@ def read_subtitle_file(path: Path) -> list[Cue]:
     except Exception as exc:  # both parsers raise their own error types for malformed files
         raise VideoInputError(f"{path} is not a valid subtitle file ({exc}). Fix it or leave it out.") from exc
     return [c for c in (_clean(c) for c in cues) if c.text]
+
+
+def _vtt_seconds(timestamp: str) -> float:
+    """"01:02:03.500" or "02:03.500" -> seconds."""
+    return sum(float(part) * 60**i for i, part in enumerate(reversed(timestamp.split(":"))))
+
+
+def sources_fingerprint(files: list[Path]) -> list[dict[str, str]]:
+    """What the subtitle files given are (path and content hash), kept in the video's fingerprint so that
+    adding, changing or dropping one re-indexes the subtitles."""
+    return [{"path": str(f.resolve()), "sha256": hashlib.sha256(f.read_bytes()).hexdigest()[:20]} for f in files]
 
 
 def embedded_cues(video: Path) -> list[Cue]:

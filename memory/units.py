@@ -37,6 +37,7 @@ class Unit:
     stages: tuple[str, ...]
     boundary: bool  # `start` is where a part begins (not a resume point): a cut found exactly there opens a shot
     cues: tuple[Cue, ...] = ()  # from subtitle files, read before anything was written
+    detector_state: bytes | None = None  # resuming at `start`: the scene detector as it was there (memory/scenes.py)
     # Resuming: the on-screen text lines showing at `start` ((text id, start, end, text) of their rows) and
     # the speech windows already committed, read from the store by the planner.
     text_open: tuple[tuple[int, float, float, str], ...] = ()
@@ -94,7 +95,7 @@ def plan_units(row: VideoRow, path: Path, info: VideoInfo, split_seconds: float,
     base = dict(video_id=row.id, path=str(path), info=info, parts=len(points), cues=cues)
     if len(points) == 1:
         return [Unit(part=0, start=row.resume_time, start_frame=row.resume_frame, end=None, end_frame=None,
-                     stages=tuple(pending), boundary=False, **base)]
+                     stages=tuple(pending), boundary=False, detector_state=row.detector_state, **base)]
     units = []
     for part, (start, start_frame) in enumerate(points):
         end, end_frame = points[part + 1] if part + 1 < len(points) else (None, None)
@@ -105,7 +106,8 @@ def plan_units(row: VideoRow, path: Path, info: VideoInfo, split_seconds: float,
             continue
         resumed = row.resume_time > start + 1e-6
         units.append(Unit(part=part, start=row.resume_time if resumed else start, start_frame=row.resume_frame if resumed else start_frame,
-                          end=end, end_frame=end_frame, stages=stages, boundary=part > 0 and not resumed, **base))
+                          end=end, end_frame=end_frame, stages=stages, boundary=part > 0 and not resumed,
+                          detector_state=row.detector_state if resumed else None, **base))
     if "speech" in pending:
         units.append(Unit(part=0, start=0.0, start_frame=0, end=None, end_frame=None, stages=("speech",), boundary=False, **base))
     return units

@@ -1,14 +1,9 @@
-"""Every real video indexes; the index is persistent, keyed by content, and resumable after SIGKILL."""
+"""Every real video indexes; the index is persistent and keyed by content (resume after SIGKILL, with every
+stage on: tests/test_store_resume.py)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -40,64 +35,10 @@ def test_reindexing_is_a_no_op_and_a_renamed_file_is_found(vqa, indexed, tmp_pat
     assert again == video
     renamed = tmp_path / "renamed clip.mp4"
     shutil.copy(video_path("bikes"), renamed)
-    started = time.monotonic()
-    found = vqa.index(renamed)
+    found = vqa.index(renamed)  # how long this takes: benchmarks/reindex.py
     assert found.id == video.id and found.scenes == video.scenes
-    assert found.path == str(renamed) and time.monotonic() - started < 2.0
+    assert found.path == str(renamed)
     vqa.index(video_path("bikes"))  # put the path back for other tests
-
-
-# Tags, vectors and text rows on; OCR and speech off to keep the three ingests of a 10-minute video short.
-LIGHT = ("--no-ocr", "--no-speech")
-
-
-def _snapshot(store_dir):
-    conn = sqlite3.connect(store_dir / "index.sqlite")
-    try:
-        vid = conn.execute("SELECT id FROM videos").fetchone()[0]
-        return {
-            "scenes": conn.execute("SELECT idx, shot, start, end, start_frame, end_frame FROM scenes ORDER BY idx").fetchall(),
-            "keyframes": conn.execute("SELECT scene_idx, time, frame, thumbnail FROM keyframes ORDER BY time").fetchall(),
-            "frames": conn.execute("SELECT time, frame, tags FROM frames ORDER BY time").fetchall(),
-            "texts": conn.execute("SELECT start, end, source, text FROM texts ORDER BY start, source, text").fetchall(),
-            "vectors": conn.execute("SELECT modality, kind, count(*) FROM vectors GROUP BY modality, kind").fetchall(),
-            "status": conn.execute("SELECT status FROM videos").fetchone()[0],
-            "id": vid,
-        }
-    finally:
-        conn.close()
-
-
-def test_sigkill_mid_ingest_then_resume_equals_a_clean_run(indexed, tmp_path):
-    clean_dir, killed_dir = tmp_path / "clean", tmp_path / "killed"
-    bbb = str(video_path("bbb"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "videoqa.cli.main", "--store", str(killed_dir), "index", "-q", *LIGHT, bbb],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    resume_time = 0.0
-    while time.monotonic() < deadline and resume_time < 120:
-        time.sleep(0.3)
-        try:
-            conn = sqlite3.connect(killed_dir / "index.sqlite", timeout=5)
-            row = conn.execute("SELECT resume_time FROM videos").fetchone()
-            conn.close()
-            resume_time = row[0] if row else 0.0
-        except sqlite3.Error:
-            continue
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    partial = _snapshot(killed_dir)
-    assert partial["status"] == "indexing" and 0 < len(partial["scenes"]) < len(indexed["bbb"].scenes)
-
-    resumed = run_cli("index", "-q", *LIGHT, bbb, store=killed_dir)
-    assert resumed.returncode == 0, resumed.stderr
-    run_cli("index", "-q", *LIGHT, bbb, store=clean_dir, check=True)
-    after, clean = _snapshot(killed_dir), _snapshot(clean_dir)
-    assert after["status"] == "ready"
-    for table in ("scenes", "keyframes", "frames", "texts", "vectors"):
-        assert after[table] == clean[table], table
 
 
 def test_index_json_document(store_dir, indexed):

