@@ -3,9 +3,15 @@
 Why calibrate: cosine scores of different models (MiniLM on text, CLIP on frames) live on different
 scales, so they cannot be compared as they are. Each hit's raw similarity is turned into a z-score
 against the same query's similarity to a fixed random sample of that modality's vectors ("how far
-above a typical item of this kind is this hit"), plus a lexical bonus when the text contains the query's
-words (OCR and subtitles often hold the exact phrase). The z-score goes through a logistic curve to a
-0-1 score: 0.5 means two standard deviations above typical."""
+above a typical item of this kind is this hit"), plus a lexical bonus when the text holds the query's
+words. The lexical side is fuzzy (RapidFuzz on text with spaces, case and OCR look-alikes folded), and it
+finds rows of its own, so on-screen text misread by a letter, or a query with a typo, still lands on its
+row even when the embedding does not rank it. The z-score goes through a logistic curve to a 0-1 score:
+0.5 means two standard deviations above typical.
+
+A moment is as long as its evidence: the strongest hit seeds it and only hits that lie mostly inside the
+seed's span join it, so a chain of weak neighbours cannot grow a long moment; each other source that
+agrees on those seconds adds to the score."""
 
 from __future__ import annotations
 
