@@ -112,6 +112,9 @@ class Store:
         self.root = Path(root)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.root, os.W_OK):  # SQLite's WAL needs to write beside the database, even to read
+                raise StoreError(f"The store at {self.root} is read-only: videoqa writes its index there. Make it "
+                                 "writable, or pass --store DIR (or set VIDEOQA_STORE) to another directory.")
             self.conn = sqlite3.connect(self.root / DB_NAME, check_same_thread=False, timeout=30)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the store at {self.root}: {exc}. Pass --store DIR or set VIDEOQA_STORE.") from exc

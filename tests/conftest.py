@@ -66,10 +66,12 @@ def indexed(vqa: VideoQA) -> dict:
     return {name: vqa.index(video_path(name)) for name in CATALOG}
 
 
-def run_cli(*args: str, store: Path, check: bool = False, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_cli(*args: str, store: Path, check: bool = False, timeout: float = 600, env: dict[str, str] | None = None,
+            prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """`videoqa --store STORE ARGS` in a fresh interpreter; `env` adds variables, `prefix` wraps the command."""
     result = subprocess.run(
-        [sys.executable, "-m", "videoqa.cli.main", "--store", str(store), *args],
-        capture_output=True, text=True, timeout=timeout,
+        [*prefix, sys.executable, "-m", "videoqa.cli.main", "--store", str(store), *args],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
     )
     if check and result.returncode != 0:
         raise AssertionError(f"videoqa {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
@@ -90,3 +92,30 @@ def scripted_api(store: Path, server=None) -> VideoQA:
 def tool_call(name: str, **arguments) -> dict:
     """A scripted reply of the loopback server that calls one tool."""
     return {"tool_calls": [{"name": name, "arguments": arguments}]}
+
+
+def kill_index_when(store: Path, args: list[str], ready, timeout: float = 300) -> None:
+    """Start `videoqa index ARGS` on `store` and SIGKILL it as soon as `ready(connection)` is true of what it
+    has committed (polled every 0.2 s), or after `timeout` seconds."""
+    import signal
+    import sqlite3
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "videoqa.cli.main", "--store", str(store), "index", "-q", *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+            try:
+                conn = sqlite3.connect(store / "index.sqlite", timeout=5)
+                try:
+                    if ready(conn):
+                        break
+                finally:
+                    conn.close()
+            except sqlite3.Error:  # not created yet, or busy
+                continue
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()

@@ -14,6 +14,7 @@ from videoqa.agent.graph import DEFAULT_MAX_STEPS, build_graph
 from videoqa.agent.retrieval import retrieval_answer
 from videoqa.agent.run import run_agent
 from videoqa.errors import QueryError
+from videoqa.inputs import check_text
 from videoqa.library import LibraryCallback, VideoReport, index_library
 from videoqa.models.base import ChatModel
 from videoqa.models.budget import Budget
@@ -104,9 +105,7 @@ class VideoQA:
     def stream(self, video: VideoRef | None, question: str, thread: str | None = None, budget: Budget | None = None,
                max_steps: int = DEFAULT_MAX_STEPS) -> Iterator[ToolEvent | Answer]:
         """Like `ask`, yielding a ToolEvent per tool call as it happens, then the Answer."""
-        question = " ".join((question or "").split())
-        if not question:
-            raise QueryError("The question is empty. Ask something about the video, e.g. \"when does the bird appear?\"")
+        question = check_text(question)
         if video is None and not self.videos():
             raise QueryError("No video is indexed yet. Index one first: videoqa index PATH")
         video_id = "" if video is None else self.video(video).id
