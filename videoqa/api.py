@@ -80,8 +80,8 @@ class VideoQA:
         """Answer with this chat model from now on (e.g. on a server started for this process). `base_url`
         and `api_key` default to the configured ones; `vlm` "none" keeps frames away from a text-only model."""
         models = self.settings.models
-        self.settings = replace(self.settings, models=replace(
-            models, chat_model=model, base_url=base_url or models.base_url, api_key=api_key or models.api_key,
+        self.settings = self.settings.replace(models=models.replace(
+            chat_model=model, base_url=base_url or models.base_url, api_key=api_key or models.api_key,
             vlm=models.vlm if vlm is None else vlm))
         self._context = None
         self._compiled = None
