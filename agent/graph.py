@@ -1,106 +1,117 @@
 """The agent: a LangGraph StateGraph, begin → plan ⇄ tools → answer, with a SQLite checkpointer so a
 thread's conversation survives restarts.
 
-Dependencies (chat model, tool context) are bound when the graph is built; the per-question budget and
-step limit come in the run's config (`configurable`), so one compiled graph serves every question."""
+Dependencies (chat model, tool context) are bound when the graph is built. Everything a question needs
+beyond them is in the state: the video (resolved by `begin` from an id, a path or a file name), its limits
+and usage, so the same compiled graph runs from the API, the CLI and LangGraph's own tooling with nothing
+but {"video", "question"} as input."""
 
 from __future__ import annotations
 
 import html
 import json
+import re
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
-from videoqa.errors import BudgetExceededError, VideoQAError
+from videoqa.errors import BudgetExceededError
 from videoqa.models.base import ChatMessage, ChatModel, ToolCall
 from videoqa.models.budget import Budget
 from videoqa.prompts import render
-from videoqa.tools.context import ToolContext
+from videoqa.tools.context import ToolContext, ToolRun
+from videoqa.tools.evidence import EvidenceIds
+from videoqa.tools.toolkit import TOOL_NAMES, run_tool, schemas
 
-from .answer import as_dicts, check_moments, parse_final
+from .answer import check_moments, is_negative, parse_final
+from .finalize import compose_answer
 from .state import AgentState
-from .tools import SCHEMAS, EvidenceIds, describe_args, run_tool
 
-DEFAULT_MAX_STEPS = 8
-SEARCH_SOURCES = ("ocr", "transcript", "subtitle", "caption", "tags")
+DEFAULT_MAX_STEPS = Budget().max_steps
 HISTORY_MESSAGES = 40  # older turns are left out of the prompt (they stay in the checkpoint)
+LIBRARY = ("", "*")  # a `video` that means: every indexed video
+AUTO_SEARCH = "auto_search"  # tool-call id prefix of the search made for a planner that answered without looking
 
 
 def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
     """Compile the agent graph for one chat model and tool context."""
 
-    def begin(state: AgentState, config: RunnableConfig) -> dict:
-        return {"messages": [HumanMessage(state["question"])], "steps": 0, "usage": {}, "stop_reason": "", "answer": {},
+    def begin(state: AgentState) -> dict:
+        ref = str(state.get("video") or "")
+        video = "" if ref in LIBRARY else context.video(ref).id
+        limits = {**Budget().limits(), **(state.get("limits") or {})}
+        return {"video": video, "limits": limits, "usage": Budget.from_state(limits, None).usage(),
+                "messages": [HumanMessage(state["question"])], "steps": 0, "stop_reason": "", "answer": {},
                 "turn_start": len(state.get("evidence", []))}
 
-    def plan(state: AgentState, config: RunnableConfig) -> dict:
-        budget: Budget = config["configurable"]["budget"]
-        max_steps = config["configurable"].get("max_steps", DEFAULT_MAX_STEPS)
-        if state.get("steps", 0) >= max_steps:
+    def plan(state: AgentState) -> dict:
+        budget = Budget.from_state(state["limits"], state["usage"])
+        steps = state.get("steps", 0)
+        if steps >= budget.max_steps:
             return {"stop_reason": "max_steps"}
         try:
             budget.check()
-            reply = chat.chat(_prompt(state, budget, context), SCHEMAS)
-            budget.record(reply.usage)
+            reply = chat.chat(_prompt(state, budget, context), schemas(library=not state["video"]))
         except BudgetExceededError as exc:
-            return {"stop_reason": f"budget:{exc.resource}", "usage": _usage(budget, state)}
-        valid = [c for c in reply.tool_calls if c.error is None]
-        invalid = [c for c in reply.tool_calls if c.error is not None]
+            return {"stop_reason": f"budget:{exc.resource}", "usage": budget.usage(steps)}
+        stop = ""
+        try:
+            budget.record(reply.usage, chat.name)
+        except BudgetExceededError as exc:  # the reply is kept: a finish in it still answers
+            stop = f"budget:{exc.resource}"
+        calls = reply.tool_calls or _written_tool_call(reply.text, f"written_{steps}")
+        valid = [c for c in calls if c.error is None]
+        invalid = [c for c in calls if c.error is not None]
         message = AIMessage(
             content=reply.text[:4000],
             tool_calls=[{"id": c.id, "name": c.name, "args": c.arguments} for c in valid],
             invalid_tool_calls=[{"id": c.id, "name": c.name, "args": c.raw_arguments, "error": c.error} for c in invalid],
         )
-        return {"messages": [message], "steps": state.get("steps", 0) + 1, "usage": _usage(budget, state)}
+        update = {"messages": [message], "steps": steps + 1, "usage": budget.usage(steps + 1)}
+        if stop:
+            update["stop_reason"] = stop
+        return update
 
-    def tools(state: AgentState, config: RunnableConfig) -> dict:
-        budget: Budget = config["configurable"]["budget"]
+    def tools(state: AgentState) -> dict:
+        budget = Budget.from_state(state["limits"], state["usage"])
+        run = ToolRun(context.for_question(budget), state["video"], EvidenceIds(len(state.get("evidence", []))))
         write = get_stream_writer()
         last = state["messages"][-1]
-        ids = EvidenceIds(len(state.get("evidence", [])))
         replies: list[AnyMessage] = []
         evidence = []
         stop = ""
-        if not last.tool_calls and not last.invalid_tool_calls:
-            # The model answered without looking: ground it with a search for the question first.
-            result = run_tool(context, state["video"], "search_memory", {"query": state["question"]}, ids)
-            write({"event": "tool", "name": "search_memory", "args": {"query": state["question"]}, "summary": result.summary, "auto": True})
-            return {"messages": [HumanMessage(f"Look at the evidence before answering. search_memory found:\n{result.text}")],
-                    "evidence": result.evidence}
-        for call in last.tool_calls:
+        calls = list(last.tool_calls)
+        if not calls and not last.invalid_tool_calls:
+            # The model answered without looking: search for the question first, as a tool call and its result.
+            call = {"id": f"{AUTO_SEARCH}_{state.get('steps', 0)}", "name": "search_memory", "args": {"query": state["question"]}}
+            replies.append(AIMessage("", tool_calls=[call]))
+            calls = [call]
+        for call in calls:
             name, args = call["name"], call["args"]
+            auto = call["id"].startswith(AUTO_SEARCH)
             try:
-                result = run_tool(context, state["video"], name, args, ids)
+                result = run_tool(run, name, args)
             except BudgetExceededError as exc:
                 stop = f"budget:{exc.resource}"
                 replies.append(ToolMessage(f"{name} not run: {exc}", tool_call_id=call["id"], name=name))
                 write({"event": "tool", "name": name, "args": args, "summary": f"{name}: budget spent"})
                 continue
-            except (VideoQAError, ValueError, TypeError, KeyError) as exc:
-                # The failure goes back to the model as an observation naming the tool and its arguments.
-                replies.append(ToolMessage(f"{name}({describe_args(args)}) failed: {exc}. Fix the arguments and call again.",
-                                           tool_call_id=call["id"], name=name))
-                write({"event": "tool", "name": name, "args": args, "summary": f"{name} failed: {exc}"})
-                continue
             evidence += result.evidence
-            replies.append(ToolMessage(result.text, tool_call_id=call["id"], name=name))
-            write({"event": "tool", "name": name, "args": args, "summary": result.summary, "evidence": len(result.evidence)})
+            text = ("Searched for the question before answering; look at this evidence first.\n" if auto else "") + result.text
+            replies.append(ToolMessage(text, tool_call_id=call["id"], name=name))
+            write({"event": "tool", "name": name, "args": args, "summary": result.summary, "evidence": len(result.evidence), "auto": auto})
         for call in last.invalid_tool_calls:
             replies.append(ToolMessage(f"{call['name']}: {call['error']}. Call it again with a JSON object that matches its schema.",
                                        tool_call_id=call["id"], name=call["name"] or "unknown"))
             write({"event": "tool", "name": call["name"], "args": {}, "summary": f"{call['name']}: malformed arguments"})
-        update: dict = {"messages": replies, "evidence": evidence, "usage": _usage(budget, state)}
+        update: dict = {"messages": replies, "evidence": evidence, "usage": run.ctx.budget.usage(state.get("steps", 0))}
         if stop:
             update["stop_reason"] = stop
         return update
 
-    def answer(state: AgentState, config: RunnableConfig) -> dict:
-        budget: Budget = config["configurable"]["budget"]
+    def answer(state: AgentState) -> dict:
         last = state["messages"][-1]
-        closing: list[AnyMessage] = []
         finish = next((c for c in getattr(last, "tool_calls", []) if c["name"] == "finish"), None)
         if finish is not None:
             text, proposed = str(finish["args"].get("answer", "")), finish["args"].get("moments") or []
@@ -108,33 +119,23 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
             text, proposed = parse_final(str(last.content))
         else:
             text, proposed = "", []
-        text = html.unescape(text)  # small local models sometimes write quotes as &#34;
+        text = html.unescape(text).strip()  # small local models sometimes write quotes as &#34;
+        closing: list[AnyMessage] = []
         if isinstance(last, AIMessage):  # every tool call gets its reply, so the thread stays valid for follow-ups
             closing += [ToolMessage("answer recorded" if c["name"] == "finish" else "not run: planning stopped",
                                     tool_call_id=c["id"], name=c["name"]) for c in last.tool_calls]
         stop = state.get("stop_reason") or ("finished" if finish is not None or text else "no_answer")
         evidence = state.get("evidence", [])
-        durations = {state["video"]: context.video(state["video"]).duration}
-        moments, dropped = check_moments([m for m in proposed if isinstance(m, dict)], evidence, state["video"], durations)
-        if not text:
-            best = [e for e in evidence[state.get("turn_start", 0):] if "+" in e["source"] or e["source"] in SEARCH_SOURCES][:3]
-            text = "I could not finish the analysis" + (f" ({_why(stop)})" if stop not in ("finished", "no_answer") else "") + "."
-            if best:
-                text += " The strongest evidence found: " + "; ".join(f"{e['start']:.1f}-{e['end']:.1f} s: {e['text'][:80]}" for e in best)
-                moments, _ = check_moments([{"start": e["start"], "end": e["end"], "why": "strongest evidence", "evidence_ids": [e["id"]]} for e in best],
-                                           evidence, state["video"], durations)
-        elif stop.startswith("budget") or stop == "max_steps":
-            text += f" (Stopped early: {_why(stop)}; this answer uses what was found so far.)"
-        if not moments and not proposed:
-            # The answer named no time: point at the best search hit of this question, which is real evidence.
-            found_now = evidence[state.get("turn_start", 0):]
-            hit = next((e for e in found_now if e["source"] in SEARCH_SOURCES or "+" in e["source"]), None)
-            if hit is not None:
-                moments, _ = check_moments([{"start": hit["start"], "end": hit["end"], "why": "the strongest evidence gathered",
-                                             "evidence_ids": [hit["id"]]}], evidence, state["video"], durations)
-        closing.append(AIMessage(text))
-        result = {"answer": text, "moments": as_dicts(moments), "dropped": as_dicts(dropped), "stop_reason": stop}
-        return {"answer": result, "messages": closing, "usage": _usage(budget, state)}
+        turn = state.get("turn_start", 0)
+        now, earlier = evidence[turn:], evidence[:turn]
+        durations = {v: context.video(v).duration for v in {e["video"] for e in now} | ({state["video"]} if state["video"] else set())}
+        proposed = [m for m in proposed if isinstance(m, dict)]
+        moments, dropped = check_moments(proposed, now, earlier, state["video"], durations, text)
+        result = compose_answer(text, state["question"], stop, moments, dropped, bool(proposed), now, earlier,
+                                state["video"], durations, context)
+        closing.append(AIMessage(result["answer"]))
+        budget = Budget.from_state(state["limits"], state["usage"])
+        return {"answer": result, "messages": closing, "usage": budget.usage(state.get("steps", 0))}
 
     def after_plan(state: AgentState) -> str:
         if state.get("stop_reason"):
@@ -145,7 +146,7 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
         if last.tool_calls or last.invalid_tool_calls:
             return "tools"
         # No tool call: an answer, unless nothing has been looked at for this question yet.
-        return "tools" if not _looked_this_turn(state) else "answer"
+        return "answer" if _looked_this_turn(state) else "tools"
 
     def after_tools(state: AgentState) -> str:
         return "answer" if state.get("stop_reason") else "plan"
@@ -163,9 +164,33 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
     return graph.compile(checkpointer=checkpointer)
 
 
+def _written_tool_call(text: str, call_id: str) -> list[ToolCall]:
+    """A tool call the model wrote as text instead of calling it, as small local models often do
+    ('{"name": "search_memory", "arguments": {...}}' or 'search_memory: {...}'): taken as the call it
+    means, so it runs instead of becoming the answer."""
+    text = html.unescape(text or "")
+    match = re.search(r"\{.*\}", text, re.S)
+    if not match:
+        return []
+    try:
+        data = json.loads(match.group(0))
+    except json.JSONDecodeError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    named = re.match(r"\s*[`*]*(\w+)[`*]*\s*[:(]?\s*$", text[: match.start()])
+    if data.get("name") in TOOL_NAMES and isinstance(data.get("arguments", {}), dict):
+        name, args = data["name"], data.get("arguments", {})
+    elif named and named.group(1) in TOOL_NAMES:
+        name, args = named.group(1), data
+    else:
+        return []
+    return [ToolCall(call_id, name, args, json.dumps(args))]
+
+
 def _looked_this_turn(state: AgentState) -> bool:
     for message in reversed(state["messages"]):
-        if isinstance(message, ToolMessage) or (isinstance(message, HumanMessage) and message.content.startswith("Look at the evidence")):
+        if isinstance(message, ToolMessage):
             return True
         if isinstance(message, HumanMessage):
             return False
@@ -173,10 +198,13 @@ def _looked_this_turn(state: AgentState) -> bool:
 
 
 def _prompt(state: AgentState, budget: Budget, context: ToolContext) -> list[ChatMessage]:
-    video = context.video(state["video"])
-    note = f"Budget: at most {budget.frames_left()} more frames for inspect_frames."
-    system = render("planner", video_name=video.path.rsplit("/", 1)[-1], duration=f"{video.duration:.1f} s long", budget_note=note)
-    messages = [ChatMessage("system", system)]
+    if state["video"]:
+        scope = f"one video ({context.video(state['video']).duration:.1f} s long)"
+    else:
+        scope = (f"a library of {len(context.store.videos())} videos (search results name each video's video_id; "
+                 "pass it to the other tools, and in each moment)")
+    note = f"Budget: at most {budget.frames_left()} more frames for inspect_frames, {budget.max_steps - state.get('steps', 0)} more steps."
+    messages = [ChatMessage("system", render("planner", scope=scope, budget_note=note))]
     history = state["messages"][-HISTORY_MESSAGES:]
     while history and isinstance(history[0], ToolMessage):  # never start on an orphaned tool reply
         history = history[1:]
@@ -195,18 +223,3 @@ def _to_chat(message: AnyMessage) -> ChatMessage:
     calls = [ToolCall(c["id"], c["name"], c["args"], json.dumps(c["args"])) for c in message.tool_calls]
     calls += [ToolCall(c["id"], c["name"] or "unknown", {}, c["args"] or "{}") for c in message.invalid_tool_calls]
     return ChatMessage("assistant", str(message.content), tool_calls=calls)
-
-
-def _usage(budget: Budget, state: AgentState) -> dict:
-    used = budget.used
-    return {"steps": state.get("steps", 0), "model_calls": used.calls, "frames_sent": used.images,
-            "input_tokens": used.input_tokens, "output_tokens": used.output_tokens, "seconds": round(used.seconds, 3),
-            "cost_usd": round(used.cost_usd, 6)}
-
-
-def _why(stop: str) -> str:
-    if stop == "max_steps":
-        return "the step limit was reached"
-    if stop.startswith("budget:"):
-        return f"the {stop.split(':', 1)[1]} budget ran out"
-    return stop

@@ -9,19 +9,18 @@ from collections.abc import Iterator
 from videoqa.errors import QueryError
 from videoqa.models.budget import Budget
 from videoqa.results import Answer, ToolEvent
-from videoqa.tools.context import ToolContext
 
 
-def run_agent(graph, context: ToolContext, video_id: str, question: str, thread: str | None, budget: Budget,
-              max_steps: int) -> Iterator[ToolEvent | Answer]:
+def run_agent(graph, video_id: str, question: str, thread: str | None, budget: Budget) -> Iterator[ToolEvent | Answer]:
+    """`video_id` "" asks over every indexed video. The budget's limits go in with the question (state)."""
     thread = thread or uuid.uuid4().hex[:12]
-    config = {"configurable": {"thread_id": thread, "budget": budget, "max_steps": max_steps}}
+    config = {"configurable": {"thread_id": thread}}
     before = graph.get_state(config)
-    if before.values.get("video") and before.values["video"] != video_id:
-        raise QueryError(f"Thread {thread} is about another video ({before.values['video']}). Start a new thread for this one.")
-    context.budget = budget
+    if before.values and before.values.get("video", "") != video_id:
+        raise QueryError(f"Thread {thread} is about {before.values.get('video') or 'the whole library'}, not this. Start a new thread.")
     try:
-        for mode, chunk in graph.stream({"question": question, "video": video_id}, config, stream_mode=["custom", "updates"]):
+        for mode, chunk in graph.stream({"question": question, "video": video_id, "limits": budget.limits()}, config,
+                                        stream_mode=["custom", "updates"]):
             if mode == "custom" and chunk.get("event") == "tool":
                 yield ToolEvent(chunk["name"], chunk.get("args", {}), chunk["summary"])
     except BaseException:
@@ -29,10 +28,11 @@ def run_agent(graph, context: ToolContext, video_id: str, question: str, thread:
         raise
     state = graph.get_state(config).values
     result = state["answer"]
-    used = {e["id"] for m in result["moments"] for e_id in m["evidence_ids"] for e in state["evidence"] if e["id"] == e_id}
-    evidence = [e for e in state["evidence"] if e["id"] in used] or state["evidence"][-10:]
-    yield Answer(result["answer"], result["moments"], evidence, state.get("usage", {}), thread, "agent",
-                 result["stop_reason"], result["dropped"])
+    now = state["evidence"][state.get("turn_start", 0):]
+    used = {i for m in result["moments"] for i in m["evidence_ids"]}
+    evidence = [e for e in now if e["id"] in used] or now[-10:]
+    usage = {k: v for k, v in state.get("usage", {}).items() if k != "started"}
+    yield Answer(result["answer"], result["moments"], evidence, usage, thread, "agent", result["stop_reason"], result["dropped"])
 
 
 def _roll_back(graph, config: dict, before) -> None:

@@ -1,5 +1,6 @@
 """The graph's state: a TypedDict with reducers. Evidence accumulates over a conversation; the step
-counter, usage and answer belong to the current question."""
+counter, limits, usage and answer belong to the current question, so the graph needs nothing but its
+input ({"video", "question"}) to run, and concurrent threads never share a budget."""
 
 from __future__ import annotations
 
@@ -8,15 +9,7 @@ from typing import Annotated, TypedDict
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
-
-class Evidence(TypedDict):
-    id: str
-    video: str
-    start: float
-    end: float
-    source: str
-    text: str
-    thumbnail: str | None
+from videoqa.tools.evidence import Evidence
 
 
 def add_evidence(existing: list[Evidence] | None, new: list[Evidence] | None) -> list[Evidence]:
@@ -27,11 +20,12 @@ def add_evidence(existing: list[Evidence] | None, new: list[Evidence] | None) ->
 
 class AgentState(TypedDict, total=False):
     question: str
-    video: str  # the conversation's video id
+    video: str  # in: an id, a path or a file name ("" or "*": every indexed video); `begin` makes it an id
     messages: Annotated[list[AnyMessage], add_messages]
     evidence: Annotated[list[Evidence], add_evidence]
+    limits: dict  # Budget.limits(): max_frames, max_tokens, max_seconds, max_cost_usd, max_model_calls, max_steps
+    usage: dict  # Budget.usage(): what the current question has spent so far
     steps: int  # planner steps for the current question
     turn_start: int  # how many evidence items existed when the current question began
-    usage: dict  # model calls, frames, tokens, seconds for the current question
-    stop_reason: str  # why planning stopped: finished | no_tool_call | max_steps | budget:<what>
+    stop_reason: str  # why planning stopped: finished | no_answer | max_steps | budget:<what>
     answer: dict  # {"answer", "moments", "dropped", "stop_reason"}

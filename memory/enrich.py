@@ -1,9 +1,10 @@
-"""What ingest learns about frames besides their time: visual tags and vectors, on-screen text, and the
-text embeddings of everything that becomes text. Runs on a worker thread beside the decoding pass."""
+"""What ingest learns about frames besides their time: visual tags and vectors, and the text embeddings of
+everything that becomes text. Runs on a worker thread beside the decoding pass. (On-screen text is found
+by `onscreen.TextTracker` in the pass itself.)"""
 
 from __future__ import annotations
 
-import difflib
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -15,8 +16,9 @@ from .picture import brightness_word, colour_words, motion_word
 from .store import KeyframeRow, NewFrame, NewKeyframe, NewText, TextRow
 
 MODEL_IMAGE_WIDTH = 320  # frames go to taggers and CLIP at this width (they resize further themselves)
-OCR_WIDTH = 640
-OCR_MERGE_GAP = 12.0  # seconds: the same text on keyframes this close is one row
+# The picture's and the speech's workers share one text model; its tokenizer must not be used by two threads.
+_EMBEDDING = threading.Lock()
+TAG_BATCH = 8  # images per tagger call: ONNX Runtime keeps the memory of its largest batch for the whole run
 SAME_PICTURE = 1.5  # mean grey difference (0-255) of tiny images below which two frames count as one picture
 
 
@@ -34,24 +36,15 @@ class SampleJob:
 @dataclass
 class KeyframeJob:
     time: float
-    image: np.ndarray  # RGB, OCR_WIDTH wide; the worker writes the thumbnail from it
+    image: np.ndarray  # RGB, at least thumbnail and MODEL_IMAGE_WIDTH wide; the worker writes the thumbnail
     signature: np.ndarray
-    segment_end: float
-    row: KeyframeRow | None  # None: a frame read for on-screen text only, not a keyframe
-
-
-@dataclass
-class _OpenOcr:
-    text_id: int
-    key: str
-    end: float
+    row: KeyframeRow
 
 
 @dataclass
 class Enricher:
     models: IndexModels
     sample_step: float
-    last_ocr: _OpenOcr | None = None
 
     def embedders(self) -> dict[str, str]:
         """Modality -> model name, for every vector this enricher can make."""
@@ -62,14 +55,13 @@ class Enricher:
             found["clip"] = self.models.clip.name
         return found
 
-    def frames(self, samples: list[SampleJob], keyframes: list[KeyframeJob], thumbnails) -> tuple[list[NewFrame], list[NewKeyframe], list[NewText], list[tuple[int, float]]]:
-        """Tags and vectors for samples and keyframes; tag and OCR text rows; OCR rows to extend."""
-        real_keyframes = [k for k in keyframes if k.row is not None]
-        for job in real_keyframes:
+    def frames(self, samples: list[SampleJob], keyframes: list[KeyframeJob], thumbnails) -> tuple[list[NewFrame], list[NewKeyframe], list[NewText]]:
+        """Tags and vectors for samples and keyframes, and the tag text rows (embedded)."""
+        for job in keyframes:
             thumbnails(job.row.thumbnail, job.image)
-        images = [s.image for s in samples] + [_shrink(k.image, MODEL_IMAGE_WIDTH) for k in real_keyframes]
-        signatures = [s.signature for s in samples] + [k.signature for k in real_keyframes]
-        visual = self._tag(images, signatures, [s.change for s in samples] + [None] * len(real_keyframes))
+        images = [s.image for s in samples] + [_shrink(k.image, MODEL_IMAGE_WIDTH) for k in keyframes]
+        signatures = [s.signature for s in samples] + [k.signature for k in keyframes]
+        visual = self._tag(images, signatures, [s.change for s in samples] + [None] * len(keyframes))
         clip = self.models.clip.embed_images(images) if self.models.clip else None
 
         def vectors(i: int) -> dict:
@@ -88,13 +80,11 @@ class Enricher:
             run.append((sample.time, ", ".join(words), words))
         texts = self._tag_rows(run)
         new_keyframes = []
-        for j, job in enumerate(real_keyframes):
+        for j, job in enumerate(keyframes):
             i = len(samples) + j
             new_keyframes.append(NewKeyframe(job.row, _picture_words(visual[i], images[i], None) if visual else [], vectors(i)))
-        ocr_texts, extend = self._ocr(sorted(keyframes, key=lambda k: k.time)) if self.models.ocr else ([], [])
-        texts += ocr_texts
         self.embed(texts)
-        return new_frames, new_keyframes, texts, extend
+        return new_frames, new_keyframes, texts
 
     def _tag(self, images: list[np.ndarray], signatures: list[np.ndarray], changes: list[float | None]) -> list:
         """Tag each image, except one that looks the same as the last image tagged: it shares its result.
@@ -111,8 +101,10 @@ class Enricher:
             else:
                 reference = i
                 todo.append(i)
-        for i, tags in zip(todo, self.models.tagger.tag([images[i] for i in todo])):
-            results[i] = tags
+        for first in range(0, len(todo), TAG_BATCH):
+            part = todo[first : first + TAG_BATCH]
+            for i, tags in zip(part, self.models.tagger.tag([images[i] for i in part])):
+                results[i] = tags
         for i, ref in same_as.items():
             results[i] = results[ref]
         return results
@@ -130,41 +122,11 @@ class Enricher:
                 rows.append(NewText(TextRow(time, time + self.sample_step, "tags", text, {"tags": words})))
         return rows
 
-    def _ocr(self, keyframes: list[KeyframeJob]) -> tuple[list[NewText], list[tuple[int, float]]]:
-        new: list[NewText] = []
-        extend: list[tuple[int, float]] = []
-        last_signature, last_text = None, ""
-        for job in keyframes:
-            if last_signature is not None and float(np.abs(job.signature - last_signature).mean()) < SAME_PICTURE:
-                text = last_text  # the same picture: the same text, without reading it again
-            else:
-                lines = self.models.ocr.read(job.image)
-                text = " / ".join(line.text for line in lines)
-                last_signature, last_text = job.signature, text
-            if not text:
-                continue
-            key = _ocr_key(text)
-            start, end = job.time, job.segment_end
-            previous = new[-1] if new else None
-            if previous is not None and _same_text(_ocr_key(previous.row.text), key) and start - previous.row.end <= OCR_MERGE_GAP:
-                new[-1] = NewText(TextRow(previous.row.start, max(end, previous.row.end), "ocr", previous.row.text, previous.row.meta))
-            elif previous is None and self.last_ocr and _same_text(self.last_ocr.key, key) and start - self.last_ocr.end <= OCR_MERGE_GAP:
-                self.last_ocr.end = max(end, self.last_ocr.end)
-                extend.append((self.last_ocr.text_id, self.last_ocr.end))
-            else:
-                new.append(NewText(TextRow(start, end, "ocr", text)))
-        return new, extend
-
-    def committed(self, texts: list[NewText], ids: list[int]) -> None:
-        """Remember the newest OCR row (now with its id), so the next checkpoint can extend it."""
-        for text, text_id in zip(texts, ids):
-            if text.row.source == "ocr":
-                self.last_ocr = _OpenOcr(text_id, _ocr_key(text.row.text), text.row.end)
-
     def embed(self, texts: list[NewText]) -> None:
         if not texts:
             return
-        vectors = self.models.text.embed_texts([t.row.text for t in texts])
+        with _EMBEDDING:
+            vectors = self.models.text.embed_texts([t.row.text for t in texts])
         for text, vector in zip(texts, vectors):
             text.vectors["text"] = vector
 
@@ -173,14 +135,6 @@ def _picture_words(tags, image: np.ndarray, change: float | None) -> list[str]:
     """Tagger labels plus cheap picture facts (colours, dark/bright, motion): the frame's searchable words."""
     facts = [w for w in (brightness_word(image), motion_word(change)) if w]
     return [name for name, _ in tags.labels] + colour_words(image) + facts
-
-
-def _ocr_key(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
-def _same_text(a: str, b: str) -> bool:
-    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
 def _shrink(image: np.ndarray, width: int) -> np.ndarray:

@@ -1,5 +1,6 @@
-"""Ingest, in resumable stages: subtitles, then one decoding pass that feeds scene detection, keyframe
-choice, the frames layer, tags, vectors and OCR (committed a segment at a time), then speech.
+"""Ingest, in resumable stages: subtitles; one decoding pass that feeds scene detection, keyframe choice,
+the frames layer, tags, vectors and on-screen text (committed a segment at a time); and speech, transcribed
+from its own decoding of the audio (committed a window at a time) beside the picture.
 
 The work is cut into units (memory/units.py): `run_unit` computes one and hands its checkpoints to a sink.
 `ingest_video` runs the units in order, committing as it goes; a library ingest computes them on workers
@@ -9,23 +10,26 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from videoqa.models.registry import IndexModels, load_models
 from videoqa.results import IndexedVideo
 from videoqa.settings import IndexSettings
 
-from .audio import audio_windows
-from .enrich import MODEL_IMAGE_WIDTH, OCR_WIDTH, Enricher, KeyframeJob, SampleJob, thumbnail_writer
+from .enrich import MODEL_IMAGE_WIDTH, Enricher, KeyframeJob, SampleJob, thumbnail_writer
 from .hashing import content_hash
 from .keyframes import Candidate, pick_keyframes, signature
+from .onscreen import GATE_STEP, TextRows, TextTracker, lines_at
 from .probe import check_video
 from .readers import DecodedFrame, open_reader
 from .scenes import Segment, Segmenter
+from .speech import SpeechWorker, windows_done
 from .store import Checkpoint, KeyframeRow, NewText, Store, TextRow, thumbnail_folder
 from .subtitles import embedded_cues, read_subtitle_file, sidecar_files, sources_fingerprint
 from .units import MemorySink, Sink, StoreSink, Unit, plan_units
@@ -36,7 +40,6 @@ log = logging.getLogger(__name__)
 CANDIDATES_PER_SECOND = 4  # keyframe candidates; enough to catch short scenes, cheap to keep
 CHECKPOINT_SAMPLES = 16  # commit once this many frames-layer samples are waiting (batches the models)
 MAX_PENDING_CHECKPOINTS = 2  # bounds memory: the pass waits for the worker beyond this
-OCR_EVERY = 4.0  # seconds between frames read for on-screen text, besides the keyframes
 PRIME_SECONDS = 2.0  # a unit that starts mid-video first shows the detector this much of what came before
 
 
@@ -108,7 +111,9 @@ def plan_video(store: Store, path: str | Path, settings: IndexSettings, subtitle
             store.restart_source(video_id, "subtitle", "subtitles", fingerprint)
         if row.path != str(resolved):
             store.update_path(video_id, resolved)
-        units = plan_units(store.video_row(video_id), resolved, info, settings.split_seconds, store.stages(video_id), cues)
+        done = store.stages(video_id)
+        units = [_resume_state(store, unit, done)
+                 for unit in plan_units(store.video_row(video_id), resolved, info, settings.split_seconds, done, cues)]
     except BaseException:
         store.release_lease(video_id)
         raise
@@ -121,6 +126,16 @@ SUBTITLES = "subtitles"  # the fingerprint's key for the subtitle files
 def _picture_settings(fingerprint: dict) -> dict:
     """Everything but the subtitle files: a change here re-indexes the whole video."""
     return {key: value for key, value in fingerprint.items() if key != SUBTITLES}
+
+
+def _resume_state(store: Store, unit: Unit, done: set[str]) -> Unit:
+    """What a resumed unit needs from the store: the text lines on screen where it starts, and the speech
+    windows already committed (units themselves never read the store)."""
+    if "speech" in unit.stages:
+        unit = replace(unit, windows_done=windows_done(done))
+    if "visual" in unit.stages and unit.start > 0 and not unit.boundary:
+        unit = replace(unit, text_open=lines_at(store.conn, unit.video_id, unit.start))
+    return unit
 
 
 def ingest_video(
@@ -136,14 +151,57 @@ def ingest_video(
     job = plan_video(store, path, settings, subtitles, models)
     try:
         if not job.ready:
-            models = models or models_for(settings)
-            for unit in job.units:
-                sink = StoreSink.after_committed(store, job.video_id)
-                run_unit(unit, settings, models, sink, progress, sink.first_scene)
-            finish_video(store, job.video_id, models)
+            _run_units(store, job, settings, models or models_for(settings), progress)
     finally:
         store.release_lease(job.video_id)
     return store.indexed_video(job.video_id)
+
+
+def _run_units(store: Store, job: "VideoJob", settings: IndexSettings, models: IndexModels, progress: ProgressCallback | None) -> None:
+    # Speech runs on its own thread beside the picture; the lock keeps the two writers' transactions apart
+    # (they share one SQLite connection).
+    lock = threading.Lock()
+    speech = [replace(u, stages=("speech",)) for u in job.units if "speech" in u.stages]
+    rest = [replace(u, stages=tuple(s for s in u.stages if s != "speech")) for u in job.units if set(u.stages) - {"speech"}]
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="videoqa-speech") as pool:
+        heard = [pool.submit(run_unit, u, settings, models, _LockedSink(StoreSink.after_committed(store, job.video_id), lock),
+                             None, 0, stop) for u in speech]
+        try:
+            for unit in rest:
+                with lock:
+                    sink = StoreSink.after_committed(store, job.video_id)
+                run_unit(unit, settings, models, _LockedSink(sink, lock), progress, sink.first_scene)
+            for future in heard:
+                _wait_for_speech(future, job.units[0].info.duration, progress)
+        finally:
+            stop.set()  # after an error: the speech worker stops at its next window
+    finish_video(store, job.video_id, models)
+
+
+@dataclass
+class _LockedSink:
+    sink: Sink
+    lock: threading.Lock
+
+    def commit(self, checkpoint: Checkpoint) -> list[int]:
+        with self.lock:
+            return self.sink.commit(checkpoint)
+
+
+def _wait_for_speech(running: Future, duration: float, progress: ProgressCallback | None) -> None:
+    """The picture is done: show the transcript catching up."""
+    started, shown = time.monotonic(), False
+    while True:
+        try:
+            running.result(timeout=0.5)
+            break
+        except FutureTimeout:
+            if progress:
+                shown = True
+                progress(Progress("speech", 0.0, duration, 0, time.monotonic() - started, 0.0))
+    if progress and shown:
+        progress(Progress("speech", duration, duration, 0, time.monotonic() - started, duration, done=True))
 
 
 def finish_video(store: Store, video_id: str, models: IndexModels) -> None:
@@ -161,7 +219,7 @@ def embedders(models: IndexModels) -> dict[str, str]:
 
 
 def run_unit(unit: Unit, settings: IndexSettings, models: IndexModels, sink: Sink,
-             progress: ProgressCallback | None = None, first_scene: int = 0) -> None:
+             progress: ProgressCallback | None = None, first_scene: int = 0, stop: threading.Event | None = None) -> None:
     """Compute one unit, handing each checkpoint to `sink`. A fresh enricher per unit: nothing carries over
     from the unit before, so a unit computes the same wherever and whenever it runs."""
     enricher = Enricher(models, 1.0 / settings.sample_fps)
@@ -170,7 +228,7 @@ def run_unit(unit: Unit, settings: IndexSettings, models: IndexModels, sink: Sin
     if "visual" in unit.stages:
         _VisualPass(sink, unit, settings, enricher, progress, first_scene).run()
     if "speech" in unit.stages:
-        _speech_stage(sink, unit, models, enricher, progress)
+        _speech_stage(sink, unit, models, enricher, stop or threading.Event())
 
 
 def compute_unit(unit: Unit, settings: IndexSettings, models: IndexModels) -> Checkpoint:
@@ -192,19 +250,11 @@ def _subtitles_stage(sink: Sink, unit: Unit, enricher: Enricher) -> None:
     sink.commit(Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="subtitles"))
 
 
-def _speech_stage(sink: Sink, unit: Unit, models: IndexModels, enricher: Enricher, progress: ProgressCallback | None) -> None:
-    texts: list[NewText] = []
-    info = unit.info
-    if models.speech is not None and info.has_audio:
-        started = time.monotonic()
-        for offset, audio in audio_windows(Path(unit.path)):
-            for segment in models.speech.transcribe(audio, 16000):
-                texts.append(NewText(TextRow(offset + segment.start, offset + segment.end, "transcript", segment.text)))
-            if progress:
-                position = min(info.duration, offset + len(audio) / 16000)
-                progress(Progress("speech", position, info.duration, 0, time.monotonic() - started, position))
-        enricher.embed(texts)
-    sink.commit(Checkpoint(texts=texts, embedders=enricher.embedders(), stage_done="speech"))
+def _speech_stage(sink: Sink, unit: Unit, models: IndexModels, enricher: Enricher, stop: threading.Event) -> None:
+    if models.speech is None or not unit.info.has_audio:
+        sink.commit(Checkpoint(embedders=enricher.embedders(), stage_done="speech"))
+        return
+    SpeechWorker(Path(unit.path), models.speech, enricher.embed, enricher.embedders(), sink.commit, unit.windows_done, stop).run()
 
 
 @dataclass
@@ -227,6 +277,9 @@ class _VisualPass:
         self.segment_idx = self.committed_segments = 0
         segmenter = Segmenter(settings, unit.info.fps, unit.start, unit.start_frame, 0, cut_at_start_is_new_shot=unit.boundary,
                               detector_state=unit.detector_state)
+        ocr = self.enricher.models.ocr
+        self.text = TextTracker(ocr, unit.text_open) if ocr is not None else None
+        next_gate = math.ceil(unit.start / GATE_STEP - 1e-6) * GATE_STEP
         sample_step = 1.0 / settings.sample_fps
         candidate_step = 1.0 / CANDIDATES_PER_SECOND
         # Read from a little before the start: the detector, the sample grid and the first sample's motion
@@ -275,6 +328,9 @@ class _VisualPass:
                     if priming:
                         segmenter.prime(frame.time, detect)
                         continue
+                    if self.text is not None and frame.time >= next_gate - 1e-6:
+                        self.text.feed(frame)
+                        next_gate = (math.floor(frame.time / GATE_STEP + 1e-6) + 1) * GATE_STEP
                     for segment in segmenter.push(frame.time, frame.index, detect, limit):
                         self._close(segment)
                     if self.segments and len([s for s in self.samples if s.time < self.segments[-1].end]) >= CHECKPOINT_SAMPLES:
@@ -319,19 +375,11 @@ class _VisualPass:
         self.candidates = [c for c in self.candidates if c.frame.time >= segment.end - 1e-6] or self.candidates[-1:]
         folder = Path(thumbnail_folder(self.unit.video_id))
         chosen = pick_keyframes(inside, segment.end - segment.start, self.settings.keyframes_per_chunk)
+        width = max(self.settings.thumbnail_width, MODEL_IMAGE_WIDTH)
         for candidate, change in chosen:
             frame = candidate.frame
             row = KeyframeRow(idx, frame.time, frame.index, change, str(folder / f"{frame.index:08d}.jpg"))
-            self.keyframes.append(KeyframeJob(frame.time, frame.rgb(OCR_WIDTH), candidate.signature, segment.end, row))
-        if self.enricher.models.ocr is not None:
-            # On-screen text often appears mid-shot (a lower third): read a frame every OCR_EVERY seconds too.
-            times = [c.frame.time for c, _ in chosen]
-            for candidate in inside:
-                t = candidate.frame.time
-                on_grid = abs(t / OCR_EVERY - round(t / OCR_EVERY)) * OCR_EVERY < 0.5 / CANDIDATES_PER_SECOND
-                if on_grid and all(abs(t - k) >= 1.0 for k in times):
-                    times.append(t)
-                    self.keyframes.append(KeyframeJob(t, candidate.frame.rgb(OCR_WIDTH), candidate.signature, segment.end, None))
+            self.keyframes.append(KeyframeJob(frame.time, frame.rgb(width), candidate.signature, row))
 
     def _checkpoint(self, next_shot: int, duration: float | None = None, stage_done: str | None = None) -> None:
         """Hand everything before the end of the last closed segment to the worker, which commits it."""
@@ -345,16 +393,24 @@ class _VisualPass:
         self.segments, self.keyframes = [], []
         self.committed_segments = self.segment_idx
         resume = (resume_time, resume_frame, next_shot)
+        # The video's last checkpoint takes every line, also one seen on its very last frame.
+        text_rows = self.text.rows(math.inf if stage_done else resume_time) if self.text is not None else TextRows()
         while len(self.pending) >= MAX_PENDING_CHECKPOINTS:
             self.pending.pop(0).result()
-        self.pending.append(self.worker.submit(self._enrich_and_commit, segments, first, keyframes, samples, resume, duration, stage_done))
+        self.pending.append(self.worker.submit(
+            self._enrich_and_commit, segments, first, keyframes, samples, text_rows, resume, duration, stage_done))
 
-    def _enrich_and_commit(self, segments, first, keyframes, samples, resume, duration, stage_done) -> None:
+    def _enrich_and_commit(self, segments, first, keyframes, samples, text_rows: TextRows, resume, duration, stage_done) -> None:
         files: dict[str, bytes] = {}
-        frames, new_keyframes, texts, extend = self.enricher.frames(samples, keyframes, thumbnail_writer(files, self.settings.thumbnail_width))
+        frames, new_keyframes, texts = self.enricher.frames(samples, keyframes, thumbnail_writer(files, self.settings.thumbnail_width))
+        self.enricher.embed(text_rows.new)
+        # Checkpoints commit in order on this one thread, so a line written by an earlier one has its id now.
+        extend = [(line.text_id, end) for line, end in text_rows.extend]
         checkpoint = Checkpoint(
-            segments=segments, first_segment_idx=first, keyframes=new_keyframes, frames=frames, texts=texts,
+            segments=segments, first_segment_idx=first, keyframes=new_keyframes, frames=frames, texts=texts + text_rows.new,
             extend_texts=extend, embedders=self.enricher.embedders(), resume=resume, duration=duration, stage_done=stage_done,
             files=files,
         )
-        self.enricher.committed(texts, self.sink.commit(checkpoint))
+        ids = self.sink.commit(checkpoint)
+        for line, text_id in zip(text_rows.lines, ids[len(texts):]):
+            line.text_id = text_id

@@ -3,9 +3,15 @@
 Why calibrate: cosine scores of different models (MiniLM on text, CLIP on frames) live on different
 scales, so they cannot be compared as they are. Each hit's raw similarity is turned into a z-score
 against the same query's similarity to a fixed random sample of that modality's vectors ("how far
-above a typical item of this kind is this hit"), plus a lexical bonus when the text contains the query's
-words (OCR and subtitles often hold the exact phrase). The z-score goes through a logistic curve to a
-0-1 score: 0.5 means two standard deviations above typical."""
+above a typical item of this kind is this hit"), plus a lexical bonus when the text holds the query's
+words. The lexical side is fuzzy (RapidFuzz on text with spaces, case and OCR look-alikes folded), and it
+finds rows of its own, so on-screen text misread by a letter, or a query with a typo, still lands on its
+row even when the embedding does not rank it. The z-score goes through a logistic curve to a 0-1 score:
+0.5 means two standard deviations above typical.
+
+A moment is as long as its evidence: the strongest hit seeds it and only hits that lie mostly inside the
+seed's span join it, so a chain of weak neighbours cannot grow a long moment; each other source that
+agrees on those seconds adds to the score."""
 
 from __future__ import annotations
 
@@ -15,19 +21,28 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from videoqa.errors import QueryError, VideoNotIndexedError
 from videoqa.models.registry import IndexModels
 
 from . import thumbnails
 from .store import Store
+from .textmatch import fuzzy_containment, squash
 from .vectors import check_embedder
 
 CANDIDATES = 200  # hits per modality before merging
-MERGE_GAP = 1.0  # seconds between hits that still make one moment
-MAX_MOMENT = 30.0  # seconds: a moment never grows longer than this by merging
 Z_MIDPOINT = 2.0
 JOIN_MARGIN = 1.0  # a hit joins a stronger overlapping one if its z-score is at most this much lower
+JOIN_OVERLAP = 0.5  # ... and if at least this share of it lies inside the seed's span
+AGREEING_SOURCE = 0.5  # z added for each other source that agrees on the seed's seconds
+EXACT_TEXT = 3.0  # z added when the text holds the query verbatim (spaces and case aside)
+FUZZY_FLOOR = 0.65  # fuzzy containment (0-1) below which the lexical bonus is only word overlap
+FUZZY_FULL = 0.85  # ... and from which it is full: one letter off in a six-letter name is 0.83
+LEXICAL_SOURCES = ("ocr", "subtitle", "transcript", "caption")
+# A text embedding's z saturates above this: past it, meaning-alike is weaker evidence than words-alike
+# (MiniLM finds all short nonsense words alike, so a misread OCR scrap can sit 4 z above typical).
+Z_SATURATES = 2.5
 
 
 @dataclass
@@ -79,17 +94,51 @@ def _text_hits(store: Store, models: IndexModels, query: str, video_ids: Sequenc
     ids, scores = _nearest(store, "text", vector, video_ids)
     mean, std = _background(store, "text", vector)
     rows = store.vector_rows(ids)
-    texts = store.text_rows([rows[i][2] for i in ids if i in rows])
+    similarity = {rows[i][2]: _saturate((s - mean) / std) for i, s in zip(ids, scores) if i in rows}
+    # Rows the embedding did not rank but whose words match (a misread name, a typo in the query).
+    for ref, z in _lexical_candidates(store, query, video_ids).items():
+        similarity.setdefault(ref, z)
+    texts = store.text_rows(list(similarity))
+    videos = _text_videos(store, list(texts))
     words = _words(query)
     hits = []
-    for vid, score in zip(ids, scores):
-        video, _, ref, start, end = rows[vid]
+    for ref, z in similarity.items():
         text = texts.get(ref)
         if text is None:
             continue
-        z = (score - mean) / std + _lexical_bonus(words, query, text.text)
-        hits.append(Hit(video, text.start, text.end, text.source, z, text.text))
+        bonus = _lexical_bonus(words, query, text.text, fuzzy=text.source in LEXICAL_SOURCES)
+        hits.append(Hit(videos[ref], text.start, text.end, text.source, z + bonus, text.text))
     return hits
+
+
+def _saturate(z: float) -> float:
+    return z if z <= Z_SATURATES else Z_SATURATES + 0.3 * (z - Z_SATURATES)
+
+
+def _lexical_candidates(store: Store, query: str, video_ids: Sequence[str] | None) -> dict[int, float]:
+    """Text rows whose words fuzzily hold the query -> a neutral embedding z of 0 (they are scored by
+    their lexical bonus). Only worth it for queries with some letters to match."""
+    if len(squash(query)) < 4:
+        return {}
+    sql = f"SELECT id, text FROM texts WHERE source IN ({','.join('?' * len(LEXICAL_SOURCES))})"
+    params: list[object] = list(LEXICAL_SOURCES)
+    if video_ids:
+        sql += f" AND video_id IN ({','.join('?' * len(video_ids))})"
+        params += list(video_ids)
+    found = {}
+    for ref, text in store.conn.execute(sql, params):
+        if fuzzy_containment(query, text) >= FUZZY_FLOOR:
+            found[ref] = 0.0
+    return found
+
+
+def _text_videos(store: Store, refs: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for i in range(0, len(refs), 900):
+        part = refs[i : i + 900]
+        for ref, video in store.conn.execute(f"SELECT id, video_id FROM texts WHERE id IN ({','.join('?' * len(part))})", part):
+            found[ref] = video
+    return found
 
 
 def _clip_hits(store: Store, models: IndexModels, query: str, video_ids: Sequence[str] | None) -> list[Hit]:
@@ -136,24 +185,25 @@ def _words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 1]
 
 
-def _squash(text: str) -> str:
-    return "".join(re.findall(r"[a-z0-9]+", text.lower()))
-
-
-def _lexical_bonus(words: list[str], query: str, text: str) -> float:
-    """Exact phrase (ignoring spaces and case, as OCR often drops spaces): +3; else +1.5 x word overlap."""
-    squashed_query = _squash(query)
-    if len(squashed_query) >= 4 and squashed_query in _squash(text):
-        return 3.0
-    if not words:
-        return 0.0
-    present = set(_words(text))
-    return 1.5 * sum(1 for w in words if w in present) / len(words)
+def _lexical_bonus(words: list[str], query: str, text: str, fuzzy: bool = True) -> float:
+    """The query verbatim in the text (spaces, case and OCR look-alikes aside): +3, and up to +0.5 more the
+    less else the text holds (a card that says just that beats a long line that includes it); nearly
+    verbatim (a letter or two off, only where `fuzzy`: text read or heard, not a list of tag words): up to
+    +3; else +1.5 x the share of query words present."""
+    overlap = 1.5 * sum(1 for w in words if w in set(_words(text))) / len(words) if words else 0.0
+    containment = fuzzy_containment(query, text)
+    if not fuzzy and containment < 1.0:
+        return overlap
+    if containment < FUZZY_FLOOR:
+        return overlap
+    fuzzy = EXACT_TEXT * min(1.0, (containment - FUZZY_FLOOR) / (FUZZY_FULL - FUZZY_FLOOR))
+    return max(overlap, fuzzy + 0.5 * containment * fuzz.ratio(squash(query), squash(text)) / 100.0)
 
 
 def _moments(store: Store, hits: list[Hit], k: int) -> list[Moment]:
-    """Greedy: the strongest hit not yet covered seeds a moment; hits that overlap it (within MERGE_GAP)
-    and are nearly as strong join it and widen its span. Weaker overlapping hits are dropped as echoes."""
+    """Greedy: the strongest hit not yet covered seeds a moment; hits that lie mostly inside the seed's
+    span and are nearly as strong join it (and may widen it a little); each other source among them adds
+    to the score. Weaker overlapping hits are dropped as echoes."""
     hits = sorted(hits, key=lambda h: -h.z)
     by_video: dict[str, list[Hit]] = {}
     for hit in hits:
@@ -163,7 +213,7 @@ def _moments(store: Store, hits: list[Hit], k: int) -> list[Moment]:
     for seed in hits:
         if len(moments) == k:
             break
-        if any(v == seed.video and seed.start <= e + MERGE_GAP and seed.end >= s - MERGE_GAP for v, s, e in covered):
+        if any(v == seed.video and seed.start < e and seed.end > s for v, s, e in covered):
             continue
         start, end, sources = seed.start, seed.end, [seed.source]
         for other in by_video[seed.video]:  # strongest first: stop once they are too weak to join
@@ -171,15 +221,15 @@ def _moments(store: Store, hits: list[Hit], k: int) -> list[Moment]:
                 break
             if other is seed:
                 continue
-            if other.start <= end + MERGE_GAP and other.end >= start - MERGE_GAP:
-                if max(end, other.end) - min(start, other.start) <= MAX_MOMENT:
-                    start, end = min(start, other.start), max(end, other.end)
-                    if other.source not in sources:
-                        sources.append(other.source)
-        score = min(1.0, _logistic(seed.z - Z_MIDPOINT) + 0.05 * (len(sources) - 1))
+            inside = min(seed.end, other.end) - max(seed.start, other.start)
+            if inside >= JOIN_OVERLAP * (other.end - other.start):
+                start, end = min(start, other.start), max(end, other.end)
+                if other.source not in sources:
+                    sources.append(other.source)
+        z = seed.z + AGREEING_SOURCE * (len(sources) - 1)
         keyframe = store.nearest_keyframe(seed.video, (seed.start + seed.end) / 2)
         thumbnail = thumbnails.ensure(store, seed.video, keyframe) if keyframe else None  # remade if it went missing
-        moments.append(Moment(seed.video, start, end, score, sources, seed.text, thumbnail))
+        moments.append(Moment(seed.video, start, end, _logistic(z - Z_MIDPOINT), sources, seed.text, thumbnail))
         covered.append((seed.video, start, end))
     moments.sort(key=lambda m: -m.score)
     return moments

@@ -112,6 +112,9 @@ class Store:
         self.root = Path(root)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.root, os.W_OK):  # SQLite's WAL needs to write beside the database, even to read
+                raise StoreError(f"The store at {self.root} is read-only: videoqa writes its index there. Make it "
+                                 "writable, or pass --store DIR (or set VIDEOQA_STORE) to another directory.")
             self.conn = sqlite3.connect(self.root / DB_NAME, check_same_thread=False, timeout=30)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the store at {self.root}: {exc}. Pass --store DIR or set VIDEOQA_STORE.") from exc
@@ -437,6 +440,15 @@ class Store:
             for r in self.conn.execute(f"SELECT * FROM texts WHERE id IN ({','.join('?' * len(part))})", part):
                 found[r["id"]] = TextRow(r["start"], r["end"], r["source"], r["text"], json.loads(r["meta"]))
         return found
+
+    def frame_tags(self, video_id: str, start: float = 0.0, end: float = float("inf")) -> list[tuple[float, list[str]]]:
+        """(time, visual tags) of the sampled frames in [start, end), in time order."""
+        rows = self.conn.execute("SELECT time, tags FROM frames WHERE video_id=? AND time>=? AND time<? ORDER BY time", (video_id, start, end))
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def nearest_frame_tags(self, video_id: str, at: float) -> tuple[float, list[str]] | None:
+        row = self.conn.execute("SELECT time, tags FROM frames WHERE video_id=? ORDER BY abs(time - ?) LIMIT 1", (video_id, at)).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
 
     def keyframe_tags(self, video_id: str, frame: int) -> list[str]:
         row = self.conn.execute("SELECT tags FROM keyframes WHERE video_id=? AND frame=?", (video_id, frame)).fetchone()

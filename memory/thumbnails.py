@@ -9,7 +9,7 @@ import cv2
 
 from videoqa.errors import VideoQAError
 
-from .enrich import OCR_WIDTH, thumbnail_writer
+from .enrich import thumbnail_writer
 from .hashing import content_hash
 from .probe import check_video
 from .readers import open_reader
@@ -39,10 +39,11 @@ def repair(store: Store, video_id: str, keyframes: list[KeyframeRow]) -> tuple[i
     if content_hash(path) != video_id:
         return 0, f"{row.path} is no longer the video that was indexed (its content changed)"
     files: dict[str, bytes] = {}
-    write = thumbnail_writer(files, int(row.settings.get("thumbnail_width", 320)))
+    width = int(row.settings.get("thumbnail_width", 320))
+    write = thumbnail_writer(files, width)
     reader = open_reader(path, info, "pyav")
     try:
-        frames = reader.frames_at([k.time for k in broken], OCR_WIDTH)
+        frames = reader.frames_at([k.time for k in broken], width)
     finally:
         reader.close()
     for keyframe, (_, image) in zip(sorted(broken, key=lambda k: k.time), frames):

@@ -38,6 +38,10 @@ class Unit:
     boundary: bool  # `start` is where a part begins (not a resume point): a cut found exactly there opens a shot
     cues: tuple[Cue, ...] = ()  # from subtitle files, read before anything was written
     detector_state: bytes | None = None  # resuming at `start`: the scene detector as it was there (memory/scenes.py)
+    # Resuming: the on-screen text lines showing at `start` ((text id, start, end, text) of their rows) and
+    # the speech windows already committed, read from the store by the planner.
+    text_open: tuple[tuple[int, float, float, str], ...] = ()
+    windows_done: tuple[int, ...] = ()
 
     @property
     def seconds(self) -> float:

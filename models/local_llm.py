@@ -50,6 +50,7 @@ class LocalLlamaServer:
 
     def __init__(self, port: int | None = None, threads: int = 2, context: int = 8192) -> None:
         self.port = port or free_port()
+        self.model = MODEL_NAME  # the name the server answers to
         self.threads = threads
         self.context = context
         self.process: subprocess.Popen | None = None

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from videoqa import VideoQA
+from videoqa.settings import ModelSettings, Settings
 
 def _videos_dir() -> Path:
     """$VIDEOQA_TEST_VIDEOS, else ../shared/videos beside the checkout, else the workplace's shared folder."""
@@ -65,10 +66,12 @@ def indexed(vqa: VideoQA) -> dict:
     return {name: vqa.index(video_path(name)) for name in CATALOG}
 
 
-def run_cli(*args: str, store: Path, check: bool = False, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_cli(*args: str, store: Path, check: bool = False, timeout: float = 600, env: dict[str, str] | None = None,
+            prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """`videoqa --store STORE ARGS` in a fresh interpreter; `env` adds variables, `prefix` wraps the command."""
     result = subprocess.run(
-        [sys.executable, "-m", "videoqa.cli.main", "--store", str(store), *args],
-        capture_output=True, text=True, timeout=timeout,
+        [*prefix, sys.executable, "-m", "videoqa.cli.main", "--store", str(store), *args],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
     )
     if check and result.returncode != 0:
         raise AssertionError(f"videoqa {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
@@ -77,3 +80,42 @@ def run_cli(*args: str, store: Path, check: bool = False, timeout: float = 600) 
 
 def run_cli_json(*args: str, store: Path) -> dict:
     return json.loads(run_cli(*args, "--json", store=store, check=True).stdout)
+
+
+def scripted_api(store: Path, server=None) -> VideoQA:
+    """A VideoQA whose chat model is the loopback server (none: retrieval only), with no VLM."""
+    models = ModelSettings(chat_model="test-model", base_url=server.base_url if server else None,
+                           api_key="k" if server else None, vlm="none", max_retries=0, timeout=30)
+    return VideoQA(settings=Settings(store=store, models=models))
+
+
+def tool_call(name: str, **arguments) -> dict:
+    """A scripted reply of the loopback server that calls one tool."""
+    return {"tool_calls": [{"name": name, "arguments": arguments}]}
+
+
+def kill_index_when(store: Path, args: list[str], ready, timeout: float = 300) -> None:
+    """Start `videoqa index ARGS` on `store` and SIGKILL it as soon as `ready(connection)` is true of what it
+    has committed (polled every 0.2 s), or after `timeout` seconds."""
+    import signal
+    import sqlite3
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "videoqa.cli.main", "--store", str(store), "index", "-q", *args],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+            try:
+                conn = sqlite3.connect(store / "index.sqlite", timeout=5)
+                try:
+                    if ready(conn):
+                        break
+                finally:
+                    conn.close()
+            except sqlite3.Error:  # not created yet, or busy
+                continue
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()

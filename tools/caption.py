@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ class Caption:
     end: float
     text: str
     source: str  # "caption" (a VLM's words) or "assembled" (facts from the index, not a model caption)
+    model: str = ""  # the VLM that wrote a caption (kept with the cached row, so its provenance survives)
     cached: bool = False
     frames: tuple[float, ...] = ()
 
@@ -34,7 +34,7 @@ def caption_chunk(ctx: ToolContext, video: str, start: float, end: float) -> Cap
     start, end = max(0.0, float(start)), min(row.duration, float(end))
     for cached in ctx.store.texts(row.id, start, end, sources=["caption"]):
         if abs(cached.start - start) < 0.05 and abs(cached.end - end) < 0.05:
-            return Caption(row.id, start, end, cached.text, "caption", cached=True, frames=tuple(cached.meta.get("frames", ())))
+            return Caption(row.id, start, end, cached.text, "caption", str(cached.meta.get("model", "unknown")), cached=True, frames=tuple(cached.meta.get("frames", ())))
     if ctx.vlm is None:
         return Caption(row.id, start, end, assemble(ctx, row.id, start, end), "assembled")
     keyframes = ctx.store.keyframes(row.id, start, end) or ([k] if (k := ctx.store.nearest_keyframe(row.id, (start + end) / 2)) else [])
@@ -46,20 +46,17 @@ def caption_chunk(ctx: ToolContext, video: str, start: float, end: float) -> Cap
     frames = [TimedFrame(t, image) for t, image in ctx.reader(row).frames_at(times, ctx.frame_width)]
     prompt = render("caption", count=len(frames), start=f"{start:.1f} s", end=f"{end:.1f} s")
     text, usage = ctx.vlm.describe(prompt, frames)
-    ctx.budget.record(usage)
+    ctx.budget.record(usage, ctx.vlm.name)
     text = " ".join(text.split())
     caption = NewText(TextRow(start, end, "caption", text, {"model": ctx.vlm.name, "frames": [f.time for f in frames]}))
     caption.vectors["text"] = ctx.models.text.embed_texts([text])[0]
     ctx.store.commit(row.id, Checkpoint(texts=[caption], embedders={"text": ctx.models.text.name}))
-    return Caption(row.id, start, end, text, "caption", frames=tuple(f.time for f in frames))
+    return Caption(row.id, start, end, text, "caption", ctx.vlm.name, frames=tuple(f.time for f in frames))
 
 
 def assemble(ctx: ToolContext, video_id: str, start: float, end: float) -> str:
     """A description built only from what the index holds: tags, colours, on-screen text, speech."""
-    rows = ctx.store.conn.execute(
-        "SELECT tags FROM frames WHERE video_id=? AND time>=? AND time<? ORDER BY time", (video_id, start, end)
-    ).fetchall()
-    words = Counter(w for (tags,) in rows for w in json.loads(tags))
+    words = Counter(w for _, tags in ctx.store.frame_tags(video_id, start, end) for w in tags)
     texts = ctx.store.texts(video_id, start, end, sources=["ocr", "subtitle", "transcript"])
     parts = [f"{ASSEMBLED_LABEL}, {start:.1f}-{end:.1f} s."]
     if words:

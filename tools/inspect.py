@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,7 +61,7 @@ def inspect_frames(ctx: ToolContext, video: str, start: float, end: float, fps: 
         prompt = render("inspect", count=len(window), start=f"{window[0].time:.1f} s", end=f"{window[-1].time:.1f} s",
                         fps=f"{fps:g}", question=question or "What happens in these frames?")
         text, usage = ctx.vlm.describe(prompt, window)
-        ctx.budget.record(usage)
+        ctx.budget.record(usage, ctx.vlm.name)
         notes.append(f"[{window[0].time:.1f}-{window[-1].time:.1f} s] {' '.join(text.split())}")
     return Observation(row.id, start, end, "\n".join(notes), tuple(f.time for f in frames), len(frames), "vlm")
 
@@ -70,11 +69,9 @@ def inspect_frames(ctx: ToolContext, video: str, start: float, end: float, fps: 
 def _index_facts(ctx: ToolContext, video_id: str, times: list[float], start: float, end: float) -> str:
     lines = ["No vision-language model is configured: these are the index's facts (tags, on-screen text, speech) for those times."]
     for t in times:
-        row = ctx.store.conn.execute(
-            "SELECT time, tags FROM frames WHERE video_id=? ORDER BY abs(time - ?) LIMIT 1", (video_id, t)
-        ).fetchone()
-        if row:
-            lines.append(f"{t:.1f} s: {', '.join(json.loads(row[1])) or '(no tags)'}")
+        nearest = ctx.store.nearest_frame_tags(video_id, t)
+        if nearest:
+            lines.append(f"{t:.1f} s: {', '.join(nearest[1]) or '(no tags)'}")
     for text in ctx.store.texts(video_id, start, end, sources=["ocr", "subtitle", "transcript", "caption"]):
         lines.append(f"{text.source} {text.start:.1f}-{text.end:.1f} s: {text.text}")
     return "\n".join(lines)

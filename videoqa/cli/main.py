@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from videoqa.api import VideoQA
 from videoqa.errors import VideoQAError
+from videoqa.inputs import check_text
 from videoqa.settings import STORE_ENV, Settings
 
 from . import ask, clip, doctor, eval, index, mcp, remove, search, serve, verify
@@ -47,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        # Settings first (environment, .env, then this command's flags): a bad value stops before the store opens.
+        # Settings first (environment, .env, then this command's flags) and the question: a bad value stops
+        # before the store opens or a video is indexed.
+        if getattr(args, "question", None) is not None:
+            args.question = check_text(args.question)
         settings = Settings().with_store(args.store)
         if hasattr(args, "configure"):
             settings = args.configure(settings, args)

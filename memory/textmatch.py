@@ -1,0 +1,29 @@
+"""Text as OCR and speech give it: normalised so that spacing, case and the usual OCR confusions do not
+stop a match, and compared fuzzily (RapidFuzz) so one wrong letter does not either."""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz
+
+# Characters OCR confuses, mapped to one of each family: l/I/1/| and O/0 look alike on screen.
+_CONFUSIONS = str.maketrans({"l": "i", "1": "i", "|": "i", "0": "o", "5": "s", "8": "b"})
+
+
+def squash(text: str) -> str:
+    """Lower case letters and digits only, OCR look-alikes folded: "Big Buck BUNNY" -> "bigbuckbunny"."""
+    return "".join(re.findall(r"[a-z0-9|]+", text.lower())).translate(_CONFUSIONS)
+
+
+def fuzzy_containment(query: str, text: str) -> float:
+    """0-1: how well the squashed query appears inside the squashed text (1 = verbatim, as a substring).
+    A best-matching window of the text is compared, so a short name inside a long credits line counts."""
+    q, t = squash(query), squash(text)
+    if len(q) < 3 or not t:
+        return 0.0
+    if q in t:
+        return 1.0
+    if len(t) < len(q):  # a scrap of text cannot hold the whole query: weigh by how much of it it covers
+        return fuzz.ratio(q, t) / 100.0 * (len(t) / len(q)) ** 0.5
+    return fuzz.partial_ratio(q, t) / 100.0
