@@ -9,15 +9,14 @@ from pathlib import Path
 from videoqa.memory.ingest import ProgressCallback, ingest_video, models_for
 from videoqa.memory.search import Moment
 from videoqa.memory.search import search as search_moments
-from videoqa.agent.checkpoint import last_moment, open_checkpointer, remember_moment
-from videoqa.agent.graph import DEFAULT_MAX_STEPS, build_graph
-from videoqa.agent.retrieval import retrieval_answer
-from videoqa.agent.run import run_agent
 from videoqa.errors import QueryError
 from videoqa.inputs import check_text
 from videoqa.library import LibraryCallback, VideoReport, index_library
 from videoqa.models.base import ChatModel
 from videoqa.models.budget import Budget
+
+# The agent (LangGraph) is imported where a question is asked: `videoqa index`/`search` never pay for it.
+DEFAULT_MAX_STEPS = Budget().max_steps
 from videoqa.models.registry import IndexModels, load_chat, load_vlm
 from videoqa.tools.context import ToolContext
 from videoqa.memory.integrity import Report as StoreReport
@@ -114,9 +113,14 @@ class VideoQA:
         if chat is None:
             yield from self._retrieval(video_id, question, thread)
             return
+        from videoqa.agent.run import run_agent
+
         yield from run_agent(self._graph(chat), video_id, question, thread, budget)
 
     def _retrieval(self, video_id: str, question: str, thread: str | None) -> Iterator[ToolEvent | Answer]:
+        from videoqa.agent.checkpoint import last_moment, remember_moment
+        from videoqa.agent.retrieval import retrieval_answer
+
         saver = self._saver()
         last = last_moment(saver, thread) if thread else None
         if last is not None and video_id and last["video"] != video_id:
@@ -130,10 +134,14 @@ class VideoQA:
 
     def _saver(self):
         if self._checkpointer is None:
+            from videoqa.agent.checkpoint import open_checkpointer
+
             self._checkpointer = open_checkpointer(self.settings.store)
         return self._checkpointer
 
     def _graph(self, chat: ChatModel):
+        from videoqa.agent.graph import build_graph
+
         if self._compiled is None or self._compiled[0] != chat.name:
             self._compiled = (chat.name, build_graph(chat, self.tool_context(), self._saver()))
         return self._compiled[1]

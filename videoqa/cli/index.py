@@ -17,7 +17,7 @@ from videoqa.memory.ingest import Progress
 from videoqa.settings import DETECTORS, READERS, Settings
 
 from .library import run_library
-from .output import clock, emit_json, error
+from .output import clock, count, emit_json, error
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -126,8 +126,8 @@ def run_index(vqa: VideoQA, args: argparse.Namespace) -> int:
             continue
         videos.append(video)
         if not args.json:
-            print(f"{video.id}  {Path(video.path).name}  {clock(video.duration)}  {len(video.scenes)} scenes  "
-                  f"{video.keyframes} keyframes  {video.frames} frames")
+            print(f"{video.id}  {Path(video.path).name}  {clock(video.duration)}  {count(len(video.scenes), 'scene')}  "
+                  f"{count(video.keyframes, 'keyframe')}  {count(video.frames, 'frame')}")
     if args.json:
         emit_json(videos_document(videos))
     return 1 if failures else 0
