@@ -190,17 +190,17 @@ class _LockedSink:
 
 
 def _wait_for_speech(running: Future, duration: float, progress: ProgressCallback | None) -> None:
-    """The picture is done: show the transcript catching up."""
-    started, shown = time.monotonic(), False
+    """The picture is done: show the transcript catching up, and always that it is done (it may have
+    finished before the picture did)."""
+    started = time.monotonic()
     while True:
         try:
             running.result(timeout=0.5)
             break
         except FutureTimeout:
             if progress:
-                shown = True
                 progress(Progress("speech", 0.0, duration, 0, time.monotonic() - started, 0.0))
-    if progress and shown:
+    if progress:
         progress(Progress("speech", duration, duration, 0, time.monotonic() - started, duration, done=True))
 
 

@@ -35,6 +35,9 @@ CANDIDATES = 200  # hits per modality before merging
 Z_MIDPOINT = 2.0
 JOIN_MARGIN = 1.0  # a hit joins a stronger overlapping one if its z-score is at most this much lower
 JOIN_OVERLAP = 0.5  # ... and if at least this share of it lies inside the seed's span
+CONTIGUOUS_LIMIT = 4.0  # an abutting stretch of the same evidence grows to at most this many times the seed
+ABUT = 0.1  # seconds between two hits that still count as touching
+SAME_TEXT = 85  # RapidFuzz ratio (0-100) above which two hits say the same
 AGREEING_SOURCE = 0.5  # z added for each other source that agrees on the seed's seconds
 EXACT_TEXT = 3.0  # z added when the text holds the query verbatim (spaces and case aside)
 FUZZY_FLOOR = 0.65  # fuzzy containment (0-1) below which the lexical bonus is only word overlap
@@ -216,16 +219,14 @@ def _moments(store: Store, hits: list[Hit], k: int) -> list[Moment]:
         if any(v == seed.video and seed.start < e and seed.end > s for v, s, e in covered):
             continue
         start, end, sources = seed.start, seed.end, [seed.source]
-        for other in by_video[seed.video]:  # strongest first: stop once they are too weak to join
-            if other.z < seed.z - JOIN_MARGIN:
-                break
-            if other is seed:
-                continue
+        strong = [h for h in by_video[seed.video] if h.z >= seed.z - JOIN_MARGIN and h is not seed]  # strongest first
+        for other in strong:
             inside = min(seed.end, other.end) - max(seed.start, other.start)
             if inside >= JOIN_OVERLAP * (other.end - other.start):
                 start, end = min(start, other.start), max(end, other.end)
                 if other.source not in sources:
                     sources.append(other.source)
+        start, end = _contiguous(seed, strong, start, end)
         z = seed.z + AGREEING_SOURCE * (len(sources) - 1)
         keyframe = store.nearest_keyframe(seed.video, (seed.start + seed.end) / 2)
         thumbnail = thumbnails.ensure(store, seed.video, keyframe) if keyframe else None  # remade if it went missing
@@ -233,6 +234,22 @@ def _moments(store: Store, hits: list[Hit], k: int) -> list[Moment]:
         covered.append((seed.video, start, end))
     moments.sort(key=lambda m: -m.score)
     return moments
+
+
+def _contiguous(seed: Hit, strong: list[Hit], start: float, end: float) -> tuple[float, float]:
+    """Hits of the seed's source that abut the moment and say the same (the same tags on consecutive
+    frames-layer seconds, one line seen on the next sample) are one stretch of evidence, not separate
+    moments; the stretch grows to at most CONTIGUOUS_LIMIT times the seed's length."""
+    limit = CONTIGUOUS_LIMIT * max(seed.end - seed.start, 1.0)
+    same = [h for h in strong if h.source == seed.source and fuzz.ratio(squash(h.text), squash(seed.text)) >= SAME_TEXT]
+    grew = True
+    while grew:
+        grew = False
+        for other in same:
+            abuts = other.start <= end + ABUT and other.end >= start - ABUT
+            if abuts and (other.start < start or other.end > end) and max(end, other.end) - min(start, other.start) <= limit:
+                start, end, grew = min(start, other.start), max(end, other.end), True
+    return start, end
 
 
 def _logistic(x: float) -> float:
