@@ -92,7 +92,7 @@ class TextTracker:
         dy = _vertical_shift(previous, grey) if previous is not None and any(l.box for l in self.open) else 0.0
         # Sharpened: captions without a box, thin on a busy picture, stand out (27 of 30 cards found, not 25).
         boxes = self.reader.detect(cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0))
-        seen, unmatched = self._match(boxes, dy, grey)
+        seen, unmatched = self._match(boxes, dy, grey, previous)
         missing = [line for line in self.open if id(line) not in seen and line.text]
         new: list[Line] = []
         if unmatched or missing:
@@ -100,7 +100,7 @@ class TextTracker:
             # text the small one misses and gives whole boxes where the small one gives pieces; read only the
             # boxes that match no open line.
             image = frame.rgb(READ_WIDTH)
-            found, unread = self._match(self.reader.detect(image), dy, grey)
+            found, unread = self._match(self.reader.detect(image), dy, grey, previous)
             for key, box in found.items():
                 seen.setdefault(key, box)
             new = self._read(image, unread, seen, t)
@@ -116,7 +116,7 @@ class TextTracker:
             if line.box is not None:
                 line.look = _look(grey, line.box)
 
-    def _match(self, boxes: list[Box], dy: float, grey: np.ndarray) -> tuple[dict[int, Box], list[Box]]:
+    def _match(self, boxes: list[Box], dy: float, grey: np.ndarray, previous: np.ndarray | None) -> tuple[dict[int, Box], list[Box]]:
         """Pair boxes with open lines (moved by `dy`): {id(line): box}, and the boxes left to read. A box
         that pairs with no line but lies mostly inside open lines' boxes keeps those lines on screen: dense
         text (a credits roll) is cut into boxes differently from frame to frame, and is not read again."""
@@ -138,7 +138,7 @@ class TextTracker:
                 left.append(box)
                 continue
             inside = [(line, at) for line, at in moved if _overlap(at, box) > 0]
-            if sum(_overlap(at, box) for _, at in inside) >= COVERED * _area(box):
+            if sum(_overlap(at, box) for _, at in inside) >= COVERED * _area(box) and _unchanged(previous, grey, box, dy):
                 for line, at in inside:
                     seen.setdefault(id(line), at)
             else:
@@ -213,6 +213,15 @@ def _changed(line: Line, grey: np.ndarray, box: Box) -> bool:
     """Whether the pixels in `box` no longer look like the line last seen there."""
     now = _look(grey, box)
     return line.look is not None and now is not None and float(np.abs(now - line.look).mean()) > CROP_CHANGED
+
+
+def _unchanged(previous: np.ndarray | None, grey: np.ndarray, box: Box, dy: float) -> bool:
+    """Whether `box` shows what the previous gate frame showed there (moved by the roll's `dy`): text that
+    appeared inside a known line's box (a tagline fading in under a logo) is new and must be read."""
+    if previous is None or previous.shape != grey.shape:
+        return False
+    before, now = _look(previous, (box[0], box[1] - dy, box[2], box[3] - dy)), _look(grey, box)
+    return before is not None and now is not None and float(np.abs(now - before).mean()) <= CROP_CHANGED
 
 
 def _area(a: Box) -> float:
