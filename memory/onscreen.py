@@ -35,8 +35,6 @@ COVERED = 0.6  # a box this much inside open lines' boxes shows text already rea
 MIN_HEIGHT = 8 / 360  # text lower than 8 px in a 640x360 frame reads as noise: not read
 GROWN = 1.25  # a box this much wider than its line's is new text (a fade-in or a title being typed): read it
 SAME_LINE = 80  # RapidFuzz ratio (0-100) of squashed texts above which two reads are one line
-CROP_SIZE = (48, 12)  # a line's look, for telling new text in the same place (the next slide title) from the old
-CROP_CHANGED = 18.0  # mean grey difference of two looks (each less its mean) above which the text changed
 
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of the frame
@@ -51,7 +49,6 @@ class Line:
     text_id: int | None = None  # the row's id once committed (set by the worker)
     row: NewText | None = None  # the row, once handed to a checkpoint
     stored_end: float = -1.0  # the end the store has (or will have once the pending checkpoint commits)
-    look: np.ndarray | None = None  # the box's pixels when last seen (see `_look`)
 
 
 @dataclass
@@ -92,7 +89,7 @@ class TextTracker:
         dy = _vertical_shift(previous, grey) if previous is not None and any(l.box for l in self.open) else 0.0
         # Sharpened: captions without a box, thin on a busy picture, stand out (27 of 30 cards found, not 25).
         boxes = self.reader.detect(cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0))
-        seen, unmatched = self._match(boxes, dy, grey, previous)
+        seen, unmatched = self._match(boxes, dy)
         missing = [line for line in self.open if id(line) not in seen and line.text]
         new: list[Line] = []
         if unmatched or missing:
@@ -100,7 +97,7 @@ class TextTracker:
             # text the small one misses and gives whole boxes where the small one gives pieces; read only the
             # boxes that match no open line.
             image = frame.rgb(READ_WIDTH)
-            found, unread = self._match(self.reader.detect(image), dy, grey, previous)
+            found, unread = self._match(self.reader.detect(image), dy)
             for key, box in found.items():
                 seen.setdefault(key, box)
             new = self._read(image, unread, seen, t)
@@ -112,11 +109,8 @@ class TextTracker:
             else:
                 self.done.append(line)
         self.open = still + new
-        for line in self.open:
-            if line.box is not None:
-                line.look = _look(grey, line.box)
 
-    def _match(self, boxes: list[Box], dy: float, grey: np.ndarray, previous: np.ndarray | None) -> tuple[dict[int, Box], list[Box]]:
+    def _match(self, boxes: list[Box], dy: float) -> tuple[dict[int, Box], list[Box]]:
         """Pair boxes with open lines (moved by `dy`): {id(line): box}, and the boxes left to read. A box
         that pairs with no line but lies mostly inside open lines' boxes keeps those lines on screen: dense
         text (a credits roll) is cut into boxes differently from frame to frame, and is not read again."""
@@ -131,14 +125,11 @@ class TextTracker:
                 iou = _iou(at, box)
                 if id(line) not in seen and iou > best_iou and box[2] - box[0] <= GROWN * (at[2] - at[0]) + 0.01:
                     best, best_iou = line, iou
-            if best is not None and not _changed(best, grey, box):
+            if best is not None:
                 seen[id(best)] = box
                 continue
-            if best is not None:  # other text in the same place (the next card or slide title): read it
-                left.append(box)
-                continue
             inside = [(line, at) for line, at in moved if _overlap(at, box) > 0]
-            if sum(_overlap(at, box) for _, at in inside) >= COVERED * _area(box) and _unchanged(previous, grey, box, dy):
+            if sum(_overlap(at, box) for _, at in inside) >= COVERED * _area(box):
                 for line, at in inside:
                     seen.setdefault(id(line), at)
             else:
@@ -197,31 +188,6 @@ def lines_at(conn: sqlite3.Connection, video_id: str, resume_time: float) -> tup
         "SELECT id, start, end, text FROM texts WHERE video_id=? AND source='ocr' AND end >= ? AND start < ? ORDER BY id",
         (video_id, resume_time - GATE_STEP - 1e-6, resume_time),
     ))
-
-
-def _look(grey: np.ndarray, box: Box) -> np.ndarray | None:
-    height, width = grey.shape
-    x0, y0 = max(0, int(box[0] * width)), max(0, int(box[1] * height))
-    x1, y1 = min(width, int(np.ceil(box[2] * width))), min(height, int(np.ceil(box[3] * height)))
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return None
-    crop = cv2.resize(grey[y0:y1, x0:x1], CROP_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
-    return crop - crop.mean()
-
-
-def _changed(line: Line, grey: np.ndarray, box: Box) -> bool:
-    """Whether the pixels in `box` no longer look like the line last seen there."""
-    now = _look(grey, box)
-    return line.look is not None and now is not None and float(np.abs(now - line.look).mean()) > CROP_CHANGED
-
-
-def _unchanged(previous: np.ndarray | None, grey: np.ndarray, box: Box, dy: float) -> bool:
-    """Whether `box` shows what the previous gate frame showed there (moved by the roll's `dy`): text that
-    appeared inside a known line's box (a tagline fading in under a logo) is new and must be read."""
-    if previous is None or previous.shape != grey.shape:
-        return False
-    before, now = _look(previous, (box[0], box[1] - dy, box[2], box[3] - dy)), _look(grey, box)
-    return before is not None and now is not None and float(np.abs(now - before).mean()) <= CROP_CHANGED
 
 
 def _area(a: Box) -> float:

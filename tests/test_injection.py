@@ -110,4 +110,17 @@ def test_a_drawn_text_card_is_read_by_ocr_and_stays_data(attacked):
     with ScriptedOpenAIServer(script) as server, scripted_api(store, server) as api:
         answer = api.ask(card, "What does the card say?")
     assert _assert_fenced(server.requests) >= 1  # OCR really read the attack off the frames
-    assert answer.text.startswith("The card says") and answer.moments and answer.moments[0]["start"] >= 3.0
+    assert MARK not in answer.text
+    # No moment may rest on the attack card alone (0-3 s): whatever is kept lies on the benign card.
+    assert all(m["start"] >= 3.0 for m in answer.moments), answer.moments
+
+
+@pytest.mark.xfail(strict=True, reason="known miss of the text tracker (issue 11, open): boxes are matched to lines by "
+                   "position only, so a second card drawn where the first one was is never read and the first card's "
+                   "row runs on over it")
+def test_a_card_drawn_where_another_was_is_read(attacked):
+    store, videos = attacked
+    with VideoQA(store=store) as api:
+        rows = api.store.texts(videos["card"].id, sources=["ocr"])
+    assert any("garden" in row.text.lower() and row.start >= 2.5 for row in rows), rows
+    assert all(row.end <= 3.0 for row in rows if "SYSTEM" in row.text), rows
