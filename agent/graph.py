@@ -24,11 +24,10 @@ from videoqa.tools.context import ToolContext, ToolRun
 from videoqa.tools.evidence import EvidenceIds
 from videoqa.tools.toolkit import TOOL_NAMES, run_tool, schemas
 
-from .answer import check_moments, is_negative, parse_final
+from .answer import check_moments, parse_final
 from .finalize import compose_answer
 from .state import AgentState
 
-DEFAULT_MAX_STEPS = Budget().max_steps
 HISTORY_MESSAGES = 40  # older turns are left out of the prompt (they stay in the checkpoint)
 LIBRARY = ("", "*")  # a `video` that means: every indexed video
 AUTO_SEARCH = "auto_search"  # tool-call id prefix of the search made for a planner that answered without looking
