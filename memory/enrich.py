@@ -1,6 +1,6 @@
 """What ingest learns about frames besides their time: visual tags and vectors, and the text embeddings of
 everything that becomes text. Runs on a worker thread beside the decoding pass. (On-screen text is found
-by `onscreen.TextTracker` in the pass itself.)"""
+by `onscreen.TextTracker`, on a thread of its own.)"""
 
 from __future__ import annotations
 
@@ -123,12 +123,32 @@ class Enricher:
         return rows
 
     def embed(self, texts: list[NewText]) -> None:
+        """Text vectors for new rows. A tag row ("bird, tree, green") is the normalised mean of its words'
+        vectors: the tagger's vocabulary is small, so each word is embedded once per process, where embedding
+        every row (nearly all differ) cost more CPU than tagging itself."""
         if not texts:
             return
+        tagged = [t for t in texts if t.row.source == "tags" and t.row.meta.get("tags")]
+        rest = [t for t in texts if not (t.row.source == "tags" and t.row.meta.get("tags"))]
         with _EMBEDDING:
-            vectors = self.models.text.embed_texts([t.row.text for t in texts])
-        for text, vector in zip(texts, vectors):
+            vectors = self.models.text.embed_texts([t.row.text for t in rest]) if rest else []
+            words = _word_vectors(self.models.text, {w for t in tagged for w in t.row.meta["tags"]})
+        for text, vector in zip(rest, vectors):
             text.vectors["text"] = vector
+        for text in tagged:
+            mean = np.mean([words[w] for w in text.row.meta["tags"]], axis=0)
+            text.vectors["text"] = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+
+
+_WORDS: dict[tuple[str, str], np.ndarray] = {}  # (text model, word) -> vector; guarded by _EMBEDDING
+
+
+def _word_vectors(model, words: set[str]) -> dict[str, np.ndarray]:
+    missing = sorted(w for w in words if (model.name, w) not in _WORDS)
+    if missing:
+        for word, vector in zip(missing, model.embed_texts(missing)):
+            _WORDS[(model.name, word)] = vector
+    return {w: _WORDS[(model.name, w)] for w in words}
 
 
 def _picture_words(tags, image: np.ndarray, change: float | None) -> list[str]:

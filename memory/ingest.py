@@ -25,7 +25,7 @@ from videoqa.settings import IndexSettings
 from .enrich import MODEL_IMAGE_WIDTH, Enricher, KeyframeJob, SampleJob, thumbnail_writer
 from .hashing import content_hash
 from .keyframes import Candidate, pick_keyframes, signature
-from .onscreen import GATE_STEP, TextRows, TextTracker, lines_at
+from .onscreen import GATE_STEP, TextRows, TextThread, TextTracker, lines_at
 from .probe import check_video
 from .readers import DecodedFrame, open_reader
 from .scenes import Segment, Segmenter
@@ -179,6 +179,12 @@ def _run_units(store: Store, job: "VideoJob", settings: IndexSettings, models: I
     finish_video(store, job.video_id, models)
 
 
+def _no_rows() -> Future:
+    done: Future = Future()
+    done.set_result(TextRows())
+    return done
+
+
 @dataclass
 class _LockedSink:
     sink: Sink
@@ -278,7 +284,7 @@ class _VisualPass:
         segmenter = Segmenter(settings, unit.info.fps, unit.start, unit.start_frame, 0, cut_at_start_is_new_shot=unit.boundary,
                               detector_state=unit.detector_state)
         ocr = self.enricher.models.ocr
-        self.text = TextTracker(ocr, unit.text_open) if ocr is not None else None
+        self.text = TextThread(TextTracker(ocr, unit.text_open)) if ocr is not None else None
         next_gate = math.ceil(unit.start / GATE_STEP - 1e-6) * GATE_STEP
         sample_step = 1.0 / settings.sample_fps
         candidate_step = 1.0 / CANDIDATES_PER_SECOND
@@ -339,6 +345,10 @@ class _VisualPass:
                     if self.progress and frame.time - shown_at >= 1.0:
                         shown_at = frame.time
                         self._report(frame.time)
+            except BaseException:
+                if self.text is not None:
+                    self.text.close()
+                raise
             finally:
                 reader.close()
             if unit.end is not None:
@@ -352,8 +362,12 @@ class _VisualPass:
                 self._close(segment)
             final = unit.end is None
             self._checkpoint(segmenter.shot, duration=end if final else None, stage_done="visual" if final else None)
-            for future in self.pending:
-                future.result()
+            try:
+                for future in self.pending:
+                    future.result()
+            finally:
+                if self.text is not None:
+                    self.text.close()
         if self.progress:
             self._report(end, done=True)
 
@@ -394,15 +408,16 @@ class _VisualPass:
         self.committed_segments = self.segment_idx
         resume = (resume_time, resume_frame, next_shot)
         # The video's last checkpoint takes every line, also one seen on its very last frame.
-        text_rows = self.text.rows(math.inf if stage_done else resume_time) if self.text is not None else TextRows()
+        text_future = self.text.rows(math.inf if stage_done else resume_time) if self.text is not None else _no_rows()
         while len(self.pending) >= MAX_PENDING_CHECKPOINTS:
             self.pending.pop(0).result()
         self.pending.append(self.worker.submit(
-            self._enrich_and_commit, segments, first, keyframes, samples, text_rows, resume, duration, stage_done))
+            self._enrich_and_commit, segments, first, keyframes, samples, text_future, resume, duration, stage_done))
 
-    def _enrich_and_commit(self, segments, first, keyframes, samples, text_rows: TextRows, resume, duration, stage_done) -> None:
+    def _enrich_and_commit(self, segments, first, keyframes, samples, text_future: Future, resume, duration, stage_done) -> None:
         files: dict[str, bytes] = {}
         frames, new_keyframes, texts = self.enricher.frames(samples, keyframes, thumbnail_writer(files, self.settings.thumbnail_width))
+        text_rows: TextRows = text_future.result()  # the text thread reads beside the tagger
         self.enricher.embed(text_rows.new)
         # Checkpoints commit in order on this one thread, so a line written by an earlier one has its id now.
         extend = [(line.text_id, end) for line, end in text_rows.extend]

@@ -1,6 +1,7 @@
 """On-screen text: seen cheaply on every gate frame, read only where it is new.
 
-Every GATE_STEP seconds the decoding pass hands a frame to `TextTracker.feed`. A frame that looks like the
+Every GATE_STEP seconds the decoding pass hands a frame to `TextTracker.feed` (through `TextThread`, which
+runs the tracker beside decoding). A frame that looks like the
 previous one (few pixels changed) keeps every open line on screen. Otherwise text *detection* (no reading)
 runs on a small copy, and its boxes are matched against the open lines, after undoing a vertical scroll
 measured by phase correlation (a credits roll moves every line the same way). Only when a box matches no
@@ -15,6 +16,8 @@ last gate frame they were seen on); the first frame after resume is read in full
 from __future__ import annotations
 
 import sqlite3
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -33,6 +36,7 @@ CHANGED_SHARE = 0.002  # below this share of changed pixels the frame shows what
 MATCH_IOU = 0.4
 COVERED = 0.6  # a box this much inside open lines' boxes shows text already read (detection split it differently)
 MIN_HEIGHT = 8 / 360  # text lower than 8 px in a 640x360 frame reads as noise: not read
+BACKLOG = 24  # gate frames waiting for the text thread (~1.4 MB each at 720p); decoding waits beyond this
 GROWN = 1.25  # a box this much wider than its line's is new text (a fade-in or a title being typed): read it
 SAME_LINE = 80  # RapidFuzz ratio (0-100) of squashed texts above which two reads are one line
 
@@ -178,6 +182,50 @@ class TextTracker:
         # A closed line stays until its row holds its whole span.
         self.done = [l for l in self.done if l.text and (l.row is None or l.stored_end < l.last - 1e-6)]
         return out
+
+
+class TextThread:
+    """A TextTracker on a thread of its own, so text detection and reading run beside decoding instead of
+    after each frame. Frames are fed in order; `rows` is queued behind the frames fed before it, so its
+    future holds exactly what a tracker fed on the decoding thread would have returned then."""
+
+    def __init__(self, tracker: TextTracker, backlog: int = BACKLOG) -> None:
+        self.tracker = tracker
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="videoqa-ocr")
+        self._room = threading.BoundedSemaphore(backlog)
+        self._error: BaseException | None = None
+
+    def feed(self, frame: DecodedFrame) -> None:
+        if self._error is not None:
+            raise self._error
+        self._room.acquire()
+        self._pool.submit(self._feed, frame)
+
+    def _feed(self, frame: DecodedFrame) -> None:
+        try:
+            if self._error is None:
+                self.tracker.feed(frame)
+        except BaseException as exc:  # raised again by the next feed or rows
+            self._error = exc
+        finally:
+            self._room.release()
+
+    def rows(self, before: float) -> Future:
+        """A future of `TextTracker.rows(before)`, once every frame fed so far is tracked."""
+        return self._pool.submit(self._rows, before)
+
+    def _rows(self, before: float) -> TextRows:
+        if self._error is not None:
+            raise self._error
+        return self.tracker.rows(before)
+
+    def close(self) -> None:
+        self._error = self._error or _Closed()  # frames still queued are skipped
+        self._pool.shutdown(wait=True)
+
+
+class _Closed(Exception):
+    """The pass ended before the text thread caught up (only after another error)."""
 
 
 def lines_at(conn: sqlite3.Connection, video_id: str, resume_time: float) -> tuple[tuple[int, float, float, str], ...]:

@@ -36,9 +36,11 @@ class EfficientNetTagger(LazyModel):
     name = "efficientnet-lite0"
     dim = 1280
 
-    def __init__(self, top_k: int = 5, min_probability: float = 0.05, threads: int = 2, runtime: str = "auto",
+    def __init__(self, top_k: int = 5, min_probability: float = 0.05, threads: int = 1, runtime: str = "auto",
                  cache: Path | None = None) -> None:
-        """`runtime`: "onnx", "torch", or "auto" (ONNX Runtime when the export works, else PyTorch)."""
+        """`runtime`: "onnx", "torch", or "auto" (ONNX Runtime when the export works, else PyTorch).
+        `threads`: one, because ingest tags on a worker beside decoding, text and speech threads: a second
+        thread there mostly spins."""
         super().__init__()
         self.top_k = top_k
         self.min_probability = min_probability
