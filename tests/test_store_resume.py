@@ -183,3 +183,53 @@ def _watch(process: subprocess.Popen, store: Path) -> tuple[list[tuple[float, tu
         time.sleep(0.1)
     assert process.returncode == 0, process.stderr.read().decode()
     return timeline, time.monotonic() - started
+
+
+def _repeat_with_audio(source: Path, times: int, target: Path) -> Path:
+    """`source` played `times` times in a row, picture and sound (packets copied, timestamps shifted)."""
+    import av
+
+    with av.open(str(source)) as src, av.open(str(target), "w") as out:
+        inputs = [src.streams.video[0], src.streams.audio[0]]
+        outputs = {s.index: out.add_stream_from_template(s) for s in inputs}
+        packets = [p for p in src.demux(inputs) if p.dts is not None]
+        length = {s.index: max(p.pts + (p.duration or 0) for p in packets if p.stream.index == s.index) for s in inputs}
+        for copy in range(times):
+            for packet in packets:
+                stream = packet.stream.index
+                shift = copy * length[stream]
+                clone = av.Packet(bytes(packet))
+                clone.pts, clone.dts, clone.duration = packet.pts + shift, packet.dts + shift, packet.duration
+                clone.is_keyframe = packet.is_keyframe
+                clone.stream = outputs[stream]
+                out.mux(clone)
+    return target
+
+
+def test_a_kill_during_transcription_keeps_the_committed_windows_and_resume_completes_them(tmp_path):
+    from .conftest import kill_index_when
+
+    talk = _repeat_with_audio(video_path("ted"), 3, tmp_path / "talk x3.mp4")  # ~3 min of speech: 4 windows
+    args = ["--no-ocr", "--no-tags", "--no-subtitles", str(talk)]
+    clean, killed = tmp_path / "clean", tmp_path / "killed"
+    assert run_cli("index", "-q", *args, store=clean).returncode == 0
+
+    def windows(conn: sqlite3.Connection) -> list[str]:
+        row = conn.execute("SELECT stages FROM videos").fetchone()
+        return sorted(s for s in json.loads(row[0]) if s.startswith("speech:")) if row else []
+
+    def transcript(store: Path) -> list[tuple]:
+        with sqlite3.connect(store / "index.sqlite") as conn:
+            return conn.execute("SELECT id, round(start, 2), round(end, 2), text FROM texts WHERE source='transcript' ORDER BY start").fetchall()
+
+    kill_index_when(killed, args, lambda conn: len(windows(conn)) >= 1)
+    with sqlite3.connect(killed / "index.sqlite") as conn:
+        kept = windows(conn)
+        assert "speech" not in json.loads(conn.execute("SELECT stages FROM videos").fetchone()[0])
+    assert 1 <= len(kept) < 4, kept  # killed while transcribing, with a window committed
+    before = transcript(killed)
+    assert before and all(start < 60.0 * len(kept) + 1 for _, start, _, _ in before)
+    assert run_cli("index", "-q", *args, store=killed).returncode == 0
+    after, expected = transcript(killed), transcript(clean)
+    assert [row[1:] for row in after] == [row[1:] for row in expected]
+    assert {row[0] for row in before} <= {row[0] for row in after}  # the committed windows were kept, not redone
