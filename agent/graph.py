@@ -114,7 +114,7 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
         finish = next((c for c in getattr(last, "tool_calls", []) if c["name"] == "finish"), None)
         if finish is not None:
             text, proposed = str(finish["args"].get("answer", "")), finish["args"].get("moments") or []
-        elif isinstance(last, AIMessage) and not last.tool_calls:
+        elif isinstance(last, AIMessage) and not last.tool_calls and not _looks_like_call(str(last.content)):
             text, proposed = parse_final(str(last.content))
         else:
             text, proposed = "", []
@@ -167,7 +167,7 @@ def _written_tool_call(text: str, call_id: str) -> list[ToolCall]:
     """A tool call the model wrote as text instead of calling it, as small local models often do
     ('{"name": "search_memory", "arguments": {...}}' or 'search_memory: {...}'): taken as the call it
     means, so it runs instead of becoming the answer."""
-    text = html.unescape(text or "")
+    text = _unescaped(text or "")
     match = re.search(r"\{.*\}", text, re.S)
     if not match:
         return []
@@ -185,6 +185,22 @@ def _written_tool_call(text: str, call_id: str) -> list[ToolCall]:
     else:
         return []
     return [ToolCall(call_id, name, args, json.dumps(args))]
+
+
+def _unescaped(text: str) -> str:
+    """Small local models sometimes escape quotes as &#34;, and at times escape the escape (&amp;#34;)."""
+    for _ in range(3):
+        text, before = html.unescape(text), text
+        if text == before:
+            break
+    return text
+
+
+def _looks_like_call(text: str) -> bool:
+    """A message that is a tool call written as text, even one naming no real tool or with broken JSON
+    ('functions.browse_or_read_transcript: {"query": ...}'): not an answer to show the user."""
+    text = _unescaped(text).strip()
+    return bool(_written_tool_call(text, "probe") or re.fullmatch(r"[`*]*[\w.]+[`*]*\s*[:(]?\s*\{.*\}\s*\)?", text, re.S))
 
 
 def _looked_this_turn(state: AgentState) -> bool:
