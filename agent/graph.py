@@ -200,7 +200,11 @@ def _looks_like_call(text: str) -> bool:
     """A message that is a tool call written as text, even one naming no real tool or with broken JSON
     ('functions.browse_or_read_transcript: {"query": ...}'): not an answer to show the user."""
     text = _unescaped(text).strip()
-    return bool(_written_tool_call(text, "probe") or re.fullmatch(r"[`*]*[\w.]+[`*]*\s*[:(]?\s*\{.*\}\s*\)?", text, re.S))
+    if _written_tool_call(text, "probe") or re.fullmatch(r"[`*]*[\w.]+[`*]*\s*[:(]?\s*\{.*\}\s*\)?", text, re.S):
+        return True
+    # 'finish: In which year was the talk given?': a tool's name, then its arguments as plain words
+    named = re.match(r"[`*]*(?:functions\.)?(\w+)[`*]*\s*[:(]", text)
+    return bool(named and named.group(1) in TOOL_NAMES)
 
 
 def _looked_this_turn(state: AgentState) -> bool:
