@@ -26,6 +26,7 @@ from videoqa.tools.toolkit import TOOL_NAMES, run_tool, schemas
 
 from .answer import check_moments, parse_final
 from .finalize import compose_answer
+from .matching import content_words, squash
 from .state import AgentState
 
 HISTORY_MESSAGES = 40  # older turns are left out of the prompt (they stay in the checkpoint)
@@ -119,6 +120,8 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
         else:
             text, proposed = "", []
         text = html.unescape(text).strip()  # small local models sometimes write quotes as &#34;
+        if text and not proposed and _restates(text, state["question"]):
+            text = ""  # 'The answer is: What is said at the start?' answers nothing: the evidence is quoted instead
         closing: list[AnyMessage] = []
         if isinstance(last, AIMessage):  # every tool call gets its reply, so the thread stays valid for follow-ups
             closing += [ToolMessage("answer recorded" if c["name"] == "finish" else "not run: planning stopped",
@@ -205,6 +208,12 @@ def _looks_like_call(text: str) -> bool:
     # 'finish: In which year was the talk given?': a tool's name, then its arguments as plain words
     named = re.match(r"[`*]*(?:functions\.)?(\w+)[`*]*\s*[:(]", text)
     return bool(named and named.group(1) in TOOL_NAMES)
+
+
+def _restates(text: str, question: str) -> bool:
+    """The answer repeats the question and says nothing more (small models do this when they find nothing)."""
+    asked = squash(question.rstrip(" ?"))
+    return bool(asked) and asked in squash(text) and set(content_words(text)) <= set(content_words(question))
 
 
 def _looked_this_turn(state: AgentState) -> bool:

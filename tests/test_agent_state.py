@@ -127,11 +127,12 @@ def test_a_model_that_only_writes_calls_gets_the_evidence_quoted_with_its_moment
     # the packaged 0.5B model's way of failing: the same call written as text until the step limit, the last
     # one escaped twice and naming no real tool; none of it is an answer, and the user still gets the evidence
     written = 'search_memory:\n{&#34;query&#34;: &#34;teach&#34;}'
-    for last in ('functions.read_it:\n{&#34;query&#34;: &amp;#34;teach&#34;}', "finish: What does she teach?"):
+    for last in ('functions.read_it:\n{&#34;query&#34;: &amp;#34;teach&#34;}', "finish: What does she teach?",
+                 "The answer is: What does she teach?"):
         script = [{"content": written}, {"content": written}, {"content": last}]
         with ScriptedOpenAIServer(script) as server, scripted_api(store_dir, server) as api:
             answer = api.ask(indexed["ted"], "What does she teach?", max_steps=3)
-        assert "query" not in answer.text and "finish:" not in answer.text and "entrepreneurship" in answer.text.lower()
+        assert "query" not in answer.text and "finish:" not in answer.text and "answer is" not in answer.text and "entrepreneurship" in answer.text.lower()
         assert any(m["start"] <= 25.6 and m["end"] >= 22.6 for m in answer.moments), answer.moments
         assert answer.text.count("I teach entrepreneurship") == 1  # two searches found it: quoted once
 
