@@ -53,6 +53,8 @@ def compose_answer(text: str, question: str, stop: str, moments: list[AnswerMome
         text = (f"{UNCONFIRMED} ({'; '.join(parts)}). "
                 + ("What the evidence shows: " + " ".join(quote(e, 160, names.get(e["video"], "")) + "." for e in shown)
                    if shown else "Nothing gathered for this question shows it."))
+        if not moments:  # the quoted evidence is what the user can open
+            moments, _ = check_moments(_points_at(shown), now, earlier, video, durations, question)
     elif stop.startswith("budget") or stop == "max_steps":
         text += f" (Stopped early: {_why(stop)}; this answer uses what was found so far.)"
     if not moments and not proposed_any and not negative and not unverified:

@@ -26,6 +26,7 @@ from videoqa.tools.toolkit import TOOL_NAMES, run_tool, schemas
 
 from .answer import check_moments, parse_final
 from .finalize import compose_answer
+from .matching import content_words, squash
 from .state import AgentState
 
 HISTORY_MESSAGES = 40  # older turns are left out of the prompt (they stay in the checkpoint)
@@ -114,11 +115,13 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
         finish = next((c for c in getattr(last, "tool_calls", []) if c["name"] == "finish"), None)
         if finish is not None:
             text, proposed = str(finish["args"].get("answer", "")), finish["args"].get("moments") or []
-        elif isinstance(last, AIMessage) and not last.tool_calls:
+        elif isinstance(last, AIMessage) and not last.tool_calls and not _looks_like_call(str(last.content)):
             text, proposed = parse_final(str(last.content))
         else:
             text, proposed = "", []
         text = html.unescape(text).strip()  # small local models sometimes write quotes as &#34;
+        if text and not proposed and _restates(text, state["question"]):
+            text = ""  # 'The answer is: What is said at the start?' answers nothing: the evidence is quoted instead
         closing: list[AnyMessage] = []
         if isinstance(last, AIMessage):  # every tool call gets its reply, so the thread stays valid for follow-ups
             closing += [ToolMessage("answer recorded" if c["name"] == "finish" else "not run: planning stopped",
@@ -167,7 +170,7 @@ def _written_tool_call(text: str, call_id: str) -> list[ToolCall]:
     """A tool call the model wrote as text instead of calling it, as small local models often do
     ('{"name": "search_memory", "arguments": {...}}' or 'search_memory: {...}'): taken as the call it
     means, so it runs instead of becoming the answer."""
-    text = html.unescape(text or "")
+    text = _unescaped(text or "")
     match = re.search(r"\{.*\}", text, re.S)
     if not match:
         return []
@@ -185,6 +188,32 @@ def _written_tool_call(text: str, call_id: str) -> list[ToolCall]:
     else:
         return []
     return [ToolCall(call_id, name, args, json.dumps(args))]
+
+
+def _unescaped(text: str) -> str:
+    """Small local models sometimes escape quotes as &#34;, and at times escape the escape (&amp;#34;)."""
+    for _ in range(3):
+        text, before = html.unescape(text), text
+        if text == before:
+            break
+    return text
+
+
+def _looks_like_call(text: str) -> bool:
+    """A message that is a tool call written as text, even one naming no real tool or with broken JSON
+    ('functions.browse_or_read_transcript: {"query": ...}'): not an answer to show the user."""
+    text = _unescaped(text).strip()
+    if _written_tool_call(text, "probe") or re.fullmatch(r"[`*]*[\w.]+[`*]*\s*[:(]?\s*\{.*\}\s*\)?", text, re.S):
+        return True
+    # 'finish: In which year was the talk given?': a tool's name, then its arguments as plain words
+    named = re.match(r"[`*]*(?:functions\.)?(\w+)[`*]*\s*[:(]", text)
+    return bool(named and named.group(1) in TOOL_NAMES)
+
+
+def _restates(text: str, question: str) -> bool:
+    """The answer repeats the question and says nothing more (small models do this when they find nothing)."""
+    asked = squash(question.rstrip(" ?"))
+    return bool(asked) and asked in squash(text) and set(content_words(text)) <= set(content_words(question))
 
 
 def _looked_this_turn(state: AgentState) -> bool:

@@ -40,8 +40,8 @@ def quote(item: Evidence, limit: int = 160, video_name: str = "") -> str:
 
 
 def most_relevant(items: list[Evidence], about: str, k: int = 2) -> list[Evidence]:
-    """The `k` items sharing the most content words with `about` (ties: earlier first); content items only,
-    never text that reads like an instruction to a model."""
+    """The `k` distinct items sharing the most content words with `about` (ties: earlier first); content items
+    only, never text that reads like an instruction to a model."""
     wanted = list(dict.fromkeys(content_words(about)))
 
     def score(item: Evidence) -> int:
@@ -50,4 +50,9 @@ def most_relevant(items: list[Evidence], about: str, k: int = 2) -> list[Evidenc
     content = [e for e in items if e["source"] not in (Source.KEYFRAME, Source.INDEX, Source.ASSEMBLED)
                and not looks_like_instruction(e["text"])]
     ranked = sorted(enumerate(content), key=lambda pair: (-score(pair[1]), pair[0]))
-    return [item for _, item in ranked[:k]]
+    chosen: dict[tuple, Evidence] = {}
+    for _, item in ranked:  # the same hit found by two searches is quoted once
+        chosen.setdefault((item["video"], item["start"], item["end"], item["text"]), item)
+        if len(chosen) == k:
+            break
+    return list(chosen.values())

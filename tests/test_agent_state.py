@@ -121,3 +121,26 @@ def test_a_tool_call_written_as_text_is_run(store_dir, indexed):
         events = list(api.stream(indexed["ted"], "Who is the speaker?"))
     assert [e.name for e in events[:-1]] == ["search_memory"] and events[0].args == {"query": "TINA SEELIG", "k": 1}
     assert events[-1].text == "The speaker is Tina Seelig." and events[-1].stop_reason == "finished"
+
+
+def test_a_model_that_only_writes_calls_gets_the_evidence_quoted_with_its_moments(store_dir, indexed):
+    # the packaged 0.5B model's way of failing: the same call written as text until the step limit, the last
+    # one escaped twice and naming no real tool; none of it is an answer, and the user still gets the evidence
+    written = 'search_memory:\n{&#34;query&#34;: &#34;teach&#34;}'
+    for last in ('functions.read_it:\n{&#34;query&#34;: &amp;#34;teach&#34;}', "finish: What does she teach?",
+                 "The answer is: What does she teach?"):
+        script = [{"content": written}, {"content": written}, {"content": last}]
+        with ScriptedOpenAIServer(script) as server, scripted_api(store_dir, server) as api:
+            answer = api.ask(indexed["ted"], "What does she teach?", max_steps=3)
+        assert "query" not in answer.text and "finish:" not in answer.text and "answer is" not in answer.text and "entrepreneurship" in answer.text.lower()
+        assert any(m["start"] <= 25.6 and m["end"] >= 22.6 for m in answer.moments), answer.moments
+        assert answer.text.count("I teach entrepreneurship") == 1  # two searches found it: quoted once
+
+
+def test_an_unconfirmed_answer_points_at_the_evidence_it_quotes(store_dir, indexed):
+    script = [tool_call("search_memory", query="teach"), tool_call("finish", answer="She teaches at Harvard University.")]
+    with ScriptedOpenAIServer(script) as server, scripted_api(store_dir, server) as api:
+        answer = api.ask(indexed["ted"], "What does she teach?")
+    assert answer.text.startswith("I could not confirm") and "Harvard" in answer.text, answer.text
+    quoted = answer.text.split("What the evidence shows:", 1)[1]
+    assert answer.moments and all(f"{int(m['start']) // 60}:{int(m['start']) % 60:02d}" in quoted for m in answer.moments)
