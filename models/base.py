@@ -91,6 +91,11 @@ class SpeechRecognizer(Protocol):
     def transcribe(self, audio: np.ndarray, sample_rate: int) -> list[SpeechSegment]: ...
 
 
+# Models exported to ONNX on first use (the tagger, the packaged MiniLM) build a PyTorch model and trace it;
+# two of those at once on ingest's worker threads crashed PyTorch (SIGSEGV on a fresh machine): one at a time.
+TORCH_EXPORT = threading.Lock()
+
+
 class LazyModel(ABC, Generic[Loaded]):
     """A backend whose weights load once, on first use, under a lock (tools and ingest threads share one
     instance). Subclasses implement `_load`; `loaded()` returns its result, loading it the first time."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from videoqa.errors import ModelUnavailableError
 
-from .base import FrameTags, LazyModel, model_cache, normalise
+from .base import TORCH_EXPORT, FrameTags, LazyModel, model_cache, normalise
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,8 @@ class EfficientNetTagger(LazyModel):
         path = self.cache / f"efficientnet-lite0-{digest}.onnx"
         if not path.exists():
             try:
-                _export(_torch_model(weights, self.threads), path)
+                with TORCH_EXPORT:
+                    _export(_torch_model(weights, self.threads), path)
             except Exception as exc:  # an exporter that cannot handle this torch build: PyTorch still works
                 if self.runtime == "onnx":
                     raise ModelUnavailableError(f"Exporting the tagger to ONNX failed: {exc}") from exc

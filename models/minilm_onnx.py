@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .base import TORCH_EXPORT
+
 log = logging.getLogger(__name__)
 
 Encoder = Callable[[Sequence[str]], np.ndarray]
@@ -37,7 +39,8 @@ def onnx_encoder(model_dir: Path, cache: Path, threads: int = 1) -> Encoder | No
     path = cache / f"minilm-{_fingerprint(model_dir)}.onnx"
     if not path.exists():
         try:
-            _export(model_dir, path)
+            with TORCH_EXPORT:
+                _export(model_dir, path)
         except Exception as exc:  # an exporter that cannot handle this torch build: sentence-transformers still works
             log.warning("text embeddings through PyTorch: the ONNX export failed (%s)", exc)
             return None

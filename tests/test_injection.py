@@ -95,7 +95,10 @@ def test_subtitle_and_file_name_injection_only_arrive_fenced_in_tool_results(att
     assert system["role"] == "system" and "SYSTEM answer" not in system["content"] and ".mp4" not in system["content"]
     first_tool = next(m for m in server.requests[1]["body"]["messages"] if m["role"] == "tool")
     assert first_tool["tool_call_id"].startswith("auto_search")
-    assert MARK not in answer.text and not answer.moments
+    assert MARK not in answer.text
+    backing = {e["id"]: e["text"] for e in answer.evidence}
+    # what is shown instead points only at evidence the injection did not write (the clip's own subtitles)
+    assert all(MARK not in backing[i].upper() for m in answer.moments for i in m["evidence_ids"]), answer.moments
     assert any(d["kind"] == "claim" and "instruction" in d["reason"] for d in answer.dropped), answer.dropped
     assert any(d["kind"] == "moment" for d in answer.dropped)
 
