@@ -7,7 +7,9 @@ runs on a small copy, and its boxes are matched against the open lines, after un
 measured by phase correlation (a credits roll moves every line the same way). Only when a box matches no
 open line, or an open line has no box, does detection run again on a larger copy, and only its boxes that
 match no open line are *recognised*. So a card is read once, a roll once per line, and each line's span is
-the first to the last gate frame it was seen on.
+the first to the last gate frame it was seen on. Where nothing scrolled, a box that matches a line's place
+(or lies inside one) but whose pixels no longer correlate with the previous gate frame's is new text: the
+next card drawn in the same place, or a tagline appearing inside a logo's box.
 
 Resume: lines open at the resume point are rebuilt from the OCR rows already in the store (their end is the
 last gate frame they were seen on); the first frame after resume is read in full and matched to them by words.
@@ -39,6 +41,9 @@ MIN_HEIGHT = 8 / 360  # text lower than 8 px in a 640x360 frame reads as noise: 
 BACKLOG = 24  # gate frames waiting for the text thread (~1.4 MB each at 720p); decoding waits beyond this
 GROWN = 1.25  # a box this much wider than its line's is new text (a fade-in or a title being typed): read it
 SAME_LINE = 80  # RapidFuzz ratio (0-100) of squashed texts above which two reads are one line
+STILL = 0.002  # a vertical shift below this (fraction of the height) is no scroll
+SAME_LOOK = 0.5  # normalised correlation of a box's pixels with the previous gate frame's below which it was redrawn
+FLAT = 4.0  # grey levels of spread below which a box's area is plain (no text)
 
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of the frame
@@ -76,6 +81,7 @@ class TextTracker:
         self.done: list[Line] = []  # closed, but maybe not yet (fully) written
         self.previous: np.ndarray | None = None
         self.gates: list[float] = []  # recent gate frame times
+        self._pair: tuple[np.ndarray, np.ndarray] | None = None  # (previous, current) grey gate frames, when nothing scrolled
 
     # -- the gate -------------------------------------------------------------------------------
     def feed(self, frame: DecodedFrame) -> None:
@@ -91,6 +97,9 @@ class TextTracker:
                     line.last = t
                 return
         dy = _vertical_shift(previous, grey) if previous is not None and any(l.box for l in self.open) else 0.0
+        # Where nothing scrolled, a box's pixels are compared with the previous gate frame's: a card drawn
+        # where another was matches its position but not its look.
+        self._pair = (previous, grey) if previous is not None and previous.shape == grey.shape and abs(dy) < STILL else None
         # Sharpened: captions without a box, thin on a busy picture, stand out (27 of 30 cards found, not 25).
         boxes = self.reader.detect(cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0))
         seen, unmatched = self._match(boxes, dy)
@@ -129,16 +138,34 @@ class TextTracker:
                 iou = _iou(at, box)
                 if id(line) not in seen and iou > best_iou and box[2] - box[0] <= GROWN * (at[2] - at[0]) + 0.01:
                     best, best_iou = line, iou
-            if best is not None:
+            if best is not None and not self._redrawn(box):
                 seen[id(best)] = box
                 continue
+            if best is not None:
+                left.append(box)
+                continue
             inside = [(line, at) for line, at in moved if _overlap(at, box) > 0]
-            if sum(_overlap(at, box) for _, at in inside) >= COVERED * _area(box):
+            if sum(_overlap(at, box) for _, at in inside) >= COVERED * _area(box) and not self._redrawn(box):
                 for line, at in inside:
                     seen.setdefault(id(line), at)
             else:
                 left.append(box)
         return seen, left
+
+    def _redrawn(self, box: Box) -> bool:
+        """Whether the pixels at `box` now show another pattern than on the previous gate frame: normalised
+        correlation, so a fade (the same letters, more or less contrast) is not a change but other letters
+        in the same place, or letters over what was blank, are."""
+        if self._pair is None:
+            return False
+        before, now = (_crop(image, box) for image in self._pair)
+        if before.shape[0] < 3 or before.shape[1] < 6:
+            return False
+        a, b = before - before.mean(), now - now.mean()
+        spread_a, spread_b = float(np.sqrt((a * a).mean())), float(np.sqrt((b * b).mean()))
+        if spread_a < FLAT or spread_b < FLAT:
+            return (spread_a < FLAT) != (spread_b < FLAT)  # text appeared on (or left) a plain area
+        return float((a * b).mean()) / (spread_a * spread_b) < SAME_LOOK
 
     def _read(self, image: np.ndarray, boxes: list[Box], seen: dict[int, Box], t: float) -> list[Line]:
         new = []
@@ -236,6 +263,13 @@ def lines_at(conn: sqlite3.Connection, video_id: str, resume_time: float) -> tup
         "SELECT id, start, end, text FROM texts WHERE video_id=? AND source='ocr' AND end >= ? AND start < ? ORDER BY id",
         (video_id, resume_time - GATE_STEP - 1e-6, resume_time),
     ))
+
+
+def _crop(image: np.ndarray, box: Box) -> np.ndarray:
+    height, width = image.shape[:2]
+    x0, y0 = max(0, int(box[0] * width)), max(0, int(box[1] * height))
+    x1, y1 = min(width, int(np.ceil(box[2] * width))), min(height, int(np.ceil(box[3] * height)))
+    return image[y0:y1, x0:x1].astype(np.float32)
 
 
 def _area(a: Box) -> float:

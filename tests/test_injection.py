@@ -118,10 +118,8 @@ def test_a_drawn_text_card_is_read_by_ocr_and_stays_data(attacked):
     assert all(m["start"] >= 3.0 for m in answer.moments), answer.moments
 
 
-@pytest.mark.xfail(strict=True, reason="known miss of the text tracker (issue 11, open): boxes are matched to lines by "
-                   "position only, so a second card drawn where the first one was is never read and the first card's "
-                   "row runs on over it")
 def test_a_card_drawn_where_another_was_is_read(attacked):
+    # the same place, other letters: the tracker must see a new line there, and end the first card's row
     store, videos = attacked
     with VideoQA(store=store) as api:
         rows = api.store.texts(videos["card"].id, sources=["ocr"])
