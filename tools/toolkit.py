@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from videoqa.errors import BudgetExceededError
 from videoqa.memory.search import search
+from videoqa.wording import count
 
 from .browse import browse as browse_range
 from .browse import overview as video_overview
@@ -54,7 +55,7 @@ def search_memory(run: Run, query: str, k: int = 5) -> ToolResult:
         where = "" if run.video else f"video_id {m.video} ({_file_name(run, m.video)}) "
         lines.append(f"{item['id']} {where}{_span(m.start, m.end)} score {m.score:.2f} [{item['via']}]: {quoted(m.text, 200)}")
     return ToolResult(fence(f"search_memory results for {quoted(query, 80)}", lines) if lines else "No moments found.", evidence,
-                      f"searching {query!r} … {_count(len(moments), 'moment')}")
+                      f"searching {query!r} … {count(len(moments), 'moment')}")
 
 
 def overview(run: Run, video_id: str = "") -> ToolResult:
@@ -106,7 +107,7 @@ def read_transcript(run: Run, start: float, end: float, video_id: str = "") -> T
     rows = transcript_rows(run.ctx, video.id, start, end)
     lines, evidence = _texts(run, video.id, rows)
     return ToolResult(fence(f"read_transcript {_span(start, end)}", lines) if lines else "Nothing is said or written in that range.",
-                      evidence, f"reading {_clock(start)}–{_clock(end)} … {_count(len(rows), 'line')}")
+                      evidence, f"reading {_clock(start)}–{_clock(end)} … {count(len(rows), 'line')}")
 
 
 def caption_chunk(run: Run, start: float, end: float, video_id: str = "") -> ToolResult:
@@ -224,10 +225,6 @@ def _file_name(run: ToolRun, video_id: str) -> str:
 
 def _span(start: float, end: float) -> str:
     return f"{start:.1f}-{end:.1f} s ({_clock(start)})"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _clock(seconds: float) -> str:

@@ -24,6 +24,7 @@ from videoqa.memory.integrity import verify as verify_store
 from videoqa.memory.store import Store
 from videoqa.results import Answer, IndexedVideo, ToolEvent
 from videoqa.settings import IndexSettings, Settings
+from videoqa.wording import count
 
 VideoRef = str | Path | IndexedVideo
 
@@ -126,7 +127,7 @@ class VideoQA:
         if last is not None and video_id and last["video"] != video_id:
             last = None  # the thread was about another video
         found = retrieval_answer(self.store, self.models(), [video_id] if video_id else None, question, last)
-        yield ToolEvent("search_memory", {"query": found.query}, f"searching {found.query!r} … {len(found.moments)} moment{'' if len(found.moments) == 1 else 's'}")
+        yield ToolEvent("search_memory", {"query": found.query}, f"searching {found.query!r} … {count(len(found.moments), 'moment')}")
         if thread and found.last is not None:
             remember_moment(saver, thread, found.last)
         usage = {"steps": 0, "model_calls": 0, "frames_sent": 0, "input_tokens": 0, "output_tokens": 0, "seconds": 0.0}

@@ -19,10 +19,5 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def count(n: int, noun: str) -> str:
-    """'1 scene', '3 scenes'."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def error(message: str) -> None:
     print(f"videoqa: {message}", file=sys.stderr)
