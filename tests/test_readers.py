@@ -137,3 +137,34 @@ def test_the_exact_time_of_a_frame_late_in_a_long_video_gives_that_frame(reader)
     late = [exact[i] for i in range(len(exact) - 400, len(exact), 20)]
     got = _opened(reader, "bbb").frames_at(late, 64)
     np.testing.assert_allclose([t for t, _ in got], late, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_one_frame_converted_on_two_threads_at_once(reader):
+    # ingest's text thread and its decoding pass both convert the gate frames that are also samples, at
+    # different sizes; PyAV keeps one scaler per frame, which crashed the process when shared unguarded
+    import threading
+
+    path = video_path("trailer")
+    frames = []
+    for frame in open_reader(path, probe(path), reader).iter_frames():
+        frames.append(frame)
+        if len(frames) == 20:
+            break
+    expected = {(id(f), w): f.rgb(w) for f in frames for w in (320, 640)}
+    wrong = []
+
+    def convert(frame, widths, start: threading.Barrier) -> None:
+        start.wait()
+        for width in widths * 25:
+            if not np.array_equal(frame.rgb(width), expected[(id(frame), width)]):
+                wrong.append(width)
+
+    for frame in frames:
+        start = threading.Barrier(2)
+        threads = [threading.Thread(target=convert, args=(frame, order, start)) for order in ([320, 640], [640, 320])]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not wrong

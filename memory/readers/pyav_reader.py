@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import threading
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +25,14 @@ class PyAVFrame(DecodedFrame):
         self._frame = frame
         self.index = index
         self.time = time
+        # PyAV gives each frame one scaler context, used without the GIL: the text thread and the decoding
+        # pass converting the same frame at once crashed the process (SIGSEGV).
+        self._scaling = threading.Lock()
 
     def rgb(self, width: int) -> np.ndarray:
         w, h = scaled_size(self._frame.width, self._frame.height, width)
-        return self._frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
+        with self._scaling:
+            return self._frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
 
     def detect_image(self, width: int) -> np.ndarray:
         frame = self._frame
