@@ -138,11 +138,11 @@ class TextTracker:
                 iou = _iou(at, box)
                 if id(line) not in seen and iou > best_iou and box[2] - box[0] <= GROWN * (at[2] - at[0]) + 0.01:
                     best, best_iou = line, iou
-            if best is not None and not self._redrawn(box):
-                seen[id(best)] = box
-                continue
             if best is not None:
-                left.append(box)
+                if self._redrawn(box):  # other letters where the line was: new text to read
+                    left.append(box)
+                else:
+                    seen[id(best)] = box
                 continue
             inside = [(line, at) for line, at in moved if _overlap(at, box) > 0]
             if sum(_overlap(at, box) for _, at in inside) >= COVERED * _area(box) and not self._redrawn(box):

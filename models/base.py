@@ -92,7 +92,7 @@ class SpeechRecognizer(Protocol):
 
 
 # Models exported to ONNX on first use (the tagger, the packaged MiniLM) build a PyTorch model and trace it;
-# two of those at once on ingest's worker threads crashed PyTorch (SIGSEGV on a fresh machine): one at a time.
+# PyTorch's exporter keeps global state, and ingest's threads may load both at once: one export at a time.
 TORCH_EXPORT = threading.Lock()
 
 

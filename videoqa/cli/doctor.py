@@ -39,12 +39,17 @@ def _tagger(tagger) -> str:
     return f"{tagger.name} on {getattr(tagger, 'backend', None) or 'its own runtime'}, {tagged} image tagged"
 
 
+def _text(model) -> str:
+    dim = model.embed_texts(["ok"]).shape[1]  # loads it, which settles its runtime
+    return f"{model.name} on {getattr(model, 'backend', None) or 'its own runtime'}, {dim}-d"
+
+
 def run_doctor(vqa: VideoQA, args: argparse.Namespace) -> int:
     settings = vqa.settings
     models = vqa.models()
     checks = [
         _check("store", lambda: f"{settings.store} ({len(vqa.videos())} videos indexed)"),
-        _check("text embedder", lambda: f"{models.text.name}, {models.text.embed_texts(['ok']).shape[1]}-d"),
+        _check("text embedder", lambda: _text(models.text)),
         _check("visual tagger", lambda: _tagger(models.tagger)),
         _check("OCR", lambda: f"{models.ocr.name}, read {len(models.ocr.read(_blank()))} lines from a blank image" if models.ocr else "off"),
         _check("speech", lambda: _speech(models)),
