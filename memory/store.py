@@ -387,6 +387,13 @@ class Store:
         )
 
     # -- texts --------------------------------------------------------------------------------
+    def texts_ending(self, video_id: str, after: float, before: float, sources: Sequence[str]) -> list[tuple[int, TextRow]]:
+        """(id, row) of the texts of `sources` that end between `after` and `before` and start before `before`."""
+        query = (f"SELECT * FROM texts WHERE video_id=? AND end>=? AND end<=? AND start<? AND source IN ({','.join('?' * len(sources))}) "
+                 "ORDER BY id")
+        return [(int(r["id"]), TextRow(r["start"], r["end"], r["source"], r["text"], json.loads(r["meta"])))
+                for r in self.conn.execute(query, [video_id, after, before, before, *sources])]
+
     def texts(self, video_id: str, start: float = 0.0, end: float = float("inf"), sources: Sequence[str] | None = None) -> list[TextRow]:
         query = "SELECT * FROM texts WHERE video_id=? AND end>=? AND start<=?"
         params: list[object] = [video_id, start, end]

@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Protocol
 
 import av
+from rapidfuzz import fuzz
 
+from .onscreen import SAME_LINE
 from .readers import VideoInfo
 from .store import Checkpoint, NewKeyframe, Store, VideoRow
 from .subtitles import Cue
+from .textmatch import squash
 
 STAGES = ("subtitles", "visual", "speech")
 
@@ -121,21 +124,59 @@ class Sink(Protocol):
 
 @dataclass
 class StoreSink:
-    """Commits each checkpoint at once, numbered after what the store holds (the serial ingest)."""
+    """Commits each checkpoint at once, numbered after what the store holds (the serial ingest, and the
+    writer of a library ingest). A part that begins at a boundary (`join_at`) read the text on screen there
+    afresh: its rows that continue a row of the part before (same words, no gap) lengthen that row instead."""
 
     store: Store
     video_id: str
     first_scene: int
     first_shot: int
+    join_at: float | None = None
 
     @classmethod
-    def after_committed(cls, store: Store, video_id: str) -> "StoreSink":
+    def after_committed(cls, store: Store, video_id: str, join_at: float | None = None) -> "StoreSink":
         row = store.video_row(video_id)
         assert row is not None
-        return cls(store, video_id, store.segment_count(video_id), row.resume_shot)
+        return cls(store, video_id, store.segment_count(video_id), row.resume_shot, join_at)
 
     def commit(self, checkpoint: Checkpoint) -> list[int]:
-        return self.store.commit(self.video_id, shifted(checkpoint, self.first_scene, self.first_shot))
+        checkpoint = shifted(checkpoint, self.first_scene, self.first_shot)
+        continues = self._continued(checkpoint) if self.join_at is not None else {}
+        if not continues:
+            return self.store.commit(self.video_id, checkpoint)
+        kept = [t for i, t in enumerate(checkpoint.texts) if i not in continues]
+        extend = checkpoint.extend_texts + [(continues[i], t.row.end) for i, t in enumerate(checkpoint.texts) if i in continues]
+        ids = iter(self.store.commit(self.video_id, replace(checkpoint, texts=kept, extend_texts=extend)))
+        return [continues[i] if i in continues else next(ids) for i in range(len(checkpoint.texts))]
+
+    def _continued(self, checkpoint: Checkpoint) -> dict[int, int]:
+        """{index of a new text: id of the stored row it continues across the boundary}."""
+        at = self.join_at
+        assert at is not None
+        starting = [(i, t.row) for i, t in enumerate(checkpoint.texts)
+                    if t.row.source in JOINED_SOURCES and t.row.start <= at + JOIN_GAP]
+        if not starting:
+            return {}
+        before = self.store.texts_ending(self.video_id, at - JOIN_GAP, at + 1e-6, JOINED_SOURCES)
+        found: dict[int, int] = {}
+        for i, row in starting:
+            for text_id, old in before:
+                if (text_id not in found.values() and old.source == row.source and row.start - old.end <= JOIN_GAP
+                        and _same_words(old.text, row.text, row.source)):
+                    found[i] = text_id
+                    break
+        return found
+
+
+JOINED_SOURCES = ("ocr", "tags")  # rows a pass builds over consecutive frames (cues and speech have their own times)
+JOIN_GAP = 0.5 + 1e-3  # seconds: one gate step (OCR) or half a sample step (tags), as one pass would have joined them
+
+
+def _same_words(a: str, b: str, source: str) -> bool:
+    if source != "ocr":
+        return a == b
+    return fuzz.ratio(squash(a), squash(b)) >= SAME_LINE  # two reads of one line may differ by a letter
 
 
 @dataclass

@@ -222,3 +222,42 @@ def test_workers_without_ray_says_how_to_get_it(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0 and "pip install" in result.stderr and "ray" in result.stderr, result.stderr
+
+
+def test_text_on_screen_across_a_part_boundary_is_one_row(tmp_path):
+    """A card shown across the cut between two parts (and tags that do not change there) give the rows one
+    pass over the whole video gives: the second part's fresh read continues the first part's row."""
+    import av
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    video = tmp_path / "card across the cut.mp4"
+    with av.open(str(video), "w") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        stream.codec_context.gop_size = 10  # a keyframe every second, so the 6-s video is cut at 3 s
+        font = ImageFont.load_default(size=30)
+        for i in range(60):
+            image = Image.new("RGB", (640, 360), (40, 90, 160))
+            draw = ImageDraw.Draw(image)
+            draw.ellipse((20 + 8 * i, 250, 80 + 8 * i, 310), fill=(230, 200, 40))  # something moves below the card
+            draw.text((60, 80), "Welcome to the garden show", fill="white", font=font)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.asarray(image), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+    def rows(split: float) -> list[tuple]:
+        with VideoQA(store=tmp_path / f"split{split}", index=IndexSettings(speech_model=None, split_seconds=split)) as api:
+            indexed = api.index(video)
+            return [(r.source, r.text, round(r.start, 2), round(r.end, 2))
+                    for r in api.store.texts(indexed.id, sources=["ocr", "tags"])]
+
+    from videoqa.memory.readers import probe
+    from videoqa.memory.units import split_points
+
+    assert [t for t, _ in split_points(video, probe(video), 3.0)] == [3.0]  # two parts, cut where the card shows
+    whole, parts = rows(0.0), rows(3.0)
+    cards = [r for r in parts if r[0] == "ocr" and "garden" in r[1].lower()]
+    assert len(cards) == 1 and cards[0][2] == 0.0 and cards[0][3] >= 5.0, parts
+    assert parts == whole
