@@ -206,8 +206,8 @@ def _wait_for_speech(running: Future, duration: float, progress: ProgressCallbac
         except FutureTimeout:
             if progress:
                 progress(Progress("speech", 0.0, duration, 0, time.monotonic() - started, 0.0))
-    if progress:
-        progress(Progress("speech", duration, duration, 0, time.monotonic() - started, duration, done=True))
+    if progress:  # no rate: the transcript was made beside the picture, not in the time waited here
+        progress(Progress("speech", duration, duration, 0, time.monotonic() - started, 0.0, done=True))
 
 
 def finish_video(store: Store, video_id: str, models: IndexModels) -> None:

@@ -62,3 +62,20 @@ def test_api_returns_typed_results(tmp_path):
         assert api.video(video.id) == video
         assert api.video("counter.mp4") == video
         assert [v.id for v in api.videos()] == [video.id]
+
+
+def test_the_progress_log_says_plausible_rates_and_when_speech_is_done(tmp_path):
+    # the log a pipe or a file gets: the transcript, often done before the picture, once showed '58101900x realtime'
+    import io
+    import re
+
+    from videoqa.cli.index import ProgressBar
+
+    log = io.StringIO()
+    with VideoQA(store=tmp_path / "store") as api:
+        api.index(video_path("ted"), progress=ProgressBar("test.mp4", log))
+    lines = log.getvalue().splitlines()
+    rates = [int(r) for r in re.findall(r"\((\d+)x realtime\)", log.getvalue())]
+    assert rates and max(rates) < 1000, lines
+    speech = [line for line in lines if "  speech" in line]
+    assert speech[-1].endswith("done") and all("scenes" not in line for line in speech), lines

@@ -66,8 +66,12 @@ class ProgressBar:
         self.logged_fraction = -1.0
 
     def _line(self, report: Progress) -> str:
-        return (f"{clock(report.position)}/{clock(report.total)}  {report.stage}  scenes {report.scenes}  "
-                f"({report.realtime_factor:.0f}x realtime)")
+        line = f"{clock(report.position)}/{clock(report.total)}  {report.stage}"
+        if report.stage != "speech":  # the transcript has no scenes, and catches up on its own clock
+            line += f"  scenes {report.scenes}"
+        if report.processed > 0 and report.elapsed >= 1.0:  # a rate over less than a second is noise
+            line += f"  ({report.realtime_factor:.0f}x realtime)"
+        return line
 
     def __call__(self, report: Progress) -> None:
         if self.interactive:
