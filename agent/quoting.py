@@ -5,14 +5,9 @@ from __future__ import annotations
 
 from videoqa.tools.evidence import Evidence, Source
 from videoqa.tools.quote import looks_like_instruction
+from videoqa.wording import clock
 
 from .matching import content_words, found_in
-
-
-def clock(seconds: float) -> str:
-    hours, rest = divmod(int(max(0.0, seconds)), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def span(item: Evidence) -> str:

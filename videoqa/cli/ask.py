@@ -14,10 +14,11 @@ from videoqa.api import VideoQA
 from videoqa.errors import QueryError, VideoQAError
 from videoqa.models.budget import Budget
 from videoqa.results import Answer, ToolEvent
+from videoqa.wording import clock
 
 from .clip import export_answer_clips
 from .index import ProgressBar
-from .output import clock, emit_json, error
+from .output import emit_json, error
 
 LOCAL = "local"
 

@@ -15,10 +15,10 @@ from videoqa.errors import VideoInputError
 from videoqa.library import video_files
 from videoqa.memory.ingest import Progress
 from videoqa.settings import DETECTORS, READERS, Settings
-from videoqa.wording import count
+from videoqa.wording import clock, count
 
 from .library import run_library
-from .output import clock, emit_json, error
+from .output import emit_json, error
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:

@@ -14,8 +14,9 @@ from tqdm import tqdm
 from videoqa.api import VideoQA
 from videoqa.errors import ClusterError
 from videoqa.library import LibraryProgress, VideoReport
+from videoqa.wording import clock
 
-from .output import clock, emit_json, error
+from .output import emit_json, error
 
 
 class LibraryBar:

@@ -12,12 +12,5 @@ def emit_json(document: Any) -> None:
     sys.stdout.write("\n")
 
 
-def clock(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    hours, rest = divmod(int(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def error(message: str) -> None:
     print(f"videoqa: {message}", file=sys.stderr)

@@ -6,8 +6,9 @@ import argparse
 
 from videoqa.api import VideoQA
 from videoqa.documents import search_document
+from videoqa.wording import clock
 
-from .output import clock, emit_json
+from .output import emit_json
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
