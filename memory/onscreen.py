@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from rapidfuzz import fuzz
 
 from .readers import DecodedFrame
 from .store import NewText, TextRow
-from .textmatch import squash
+from .textmatch import same_words
 
 GATE_STEP = 0.5  # seconds between gate frames (the issue asks for at least 2 per second)
 GATE_WIDTH = 320  # text detection runs on frames this wide (~8 ms each)
@@ -178,9 +177,8 @@ class TextTracker:
         return new
 
     def _same_text(self, text: str, seen: dict[int, Box]) -> Line | None:
-        key = squash(text)
         for line in self.open:
-            if id(line) not in seen and line.text and fuzz.ratio(squash(line.text), key) >= SAME_LINE:
+            if id(line) not in seen and line.text and same_words(line.text, text, SAME_LINE):
                 return line
         return None
 

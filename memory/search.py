@@ -28,7 +28,7 @@ from videoqa.models.registry import IndexModels
 
 from . import thumbnails
 from .store import Store
-from .textmatch import fuzzy_containment, squash
+from .textmatch import fuzzy_containment, same_words, squash
 from .vectors import check_embedder
 
 CANDIDATES = 200  # hits per modality before merging
@@ -241,7 +241,7 @@ def _contiguous(seed: Hit, strong: list[Hit], start: float, end: float) -> tuple
     frames-layer seconds, one line seen on the next sample) are one stretch of evidence, not separate
     moments; the stretch grows to at most CONTIGUOUS_LIMIT times the seed's length."""
     limit = CONTIGUOUS_LIMIT * max(seed.end - seed.start, 1.0)
-    same = [h for h in strong if h.source == seed.source and fuzz.ratio(squash(h.text), squash(seed.text)) >= SAME_TEXT]
+    same = [h for h in strong if h.source == seed.source and same_words(h.text, seed.text, SAME_TEXT)]
     grew = True
     while grew:
         grew = False

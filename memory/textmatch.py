@@ -16,6 +16,12 @@ def squash(text: str) -> str:
     return "".join(re.findall(r"[a-z0-9|]+", text.lower())).translate(_CONFUSIONS)
 
 
+def same_words(a: str, b: str, threshold: float) -> bool:
+    """Whether two texts say the same once squashed: RapidFuzz ratio (0-100) at least `threshold`, so two
+    reads of one line that differ by a letter agree."""
+    return fuzz.ratio(squash(a), squash(b)) >= threshold
+
+
 def fuzzy_containment(query: str, text: str) -> float:
     """0-1: how well the squashed query appears inside the squashed text (1 = verbatim, as a substring).
     A best-matching window of the text is compared, so a short name inside a long credits line counts."""

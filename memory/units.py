@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Protocol
 
 import av
-from rapidfuzz import fuzz
 
 from .onscreen import SAME_LINE
 from .readers import VideoInfo
 from .store import Checkpoint, NewKeyframe, Store, VideoRow
 from .subtitles import Cue
-from .textmatch import squash
+from .textmatch import same_words
 
 STAGES = ("subtitles", "visual", "speech")
 
@@ -163,7 +162,7 @@ class StoreSink:
         for i, row in starting:
             for text_id, old in before:
                 if (text_id not in found.values() and old.source == row.source and row.start - old.end <= JOIN_GAP
-                        and _same_words(old.text, row.text, row.source)):
+                        and (same_words(old.text, row.text, SAME_LINE) if row.source == "ocr" else old.text == row.text)):
                     found[i] = text_id
                     break
         return found
@@ -172,11 +171,6 @@ class StoreSink:
 JOINED_SOURCES = ("ocr", "tags")  # rows a pass builds over consecutive frames (cues and speech have their own times)
 JOIN_GAP = 0.5 + 1e-3  # seconds: one gate step (OCR) or half a sample step (tags), as one pass would have joined them
 
-
-def _same_words(a: str, b: str, source: str) -> bool:
-    if source != "ocr":
-        return a == b
-    return fuzz.ratio(squash(a), squash(b)) >= SAME_LINE  # two reads of one line may differ by a letter
 
 
 @dataclass
