@@ -245,7 +245,7 @@ class Store:
                 (video_id, video_id, source),
             )
             self.conn.execute("DELETE FROM texts WHERE video_id=? AND source=?", (video_id, source))
-            stages = set(json.loads(self.conn.execute("SELECT stages FROM videos WHERE id=?", (video_id,)).fetchone()[0])) - {stage}
+            stages = self.stages(video_id) - {stage}
             self.conn.execute("UPDATE videos SET settings=?, stages=?, status='indexing', updated=? WHERE id=?",
                               (json.dumps(settings, sort_keys=True), json.dumps(sorted(stages)), time.time(), video_id))
 
@@ -303,9 +303,8 @@ class Store:
                 (resume_time, resume_frame, resume_shot, state, time.time(), video_id),
             )
         if c.stage_done is not None:
-            stages = json.loads(self.conn.execute("SELECT stages FROM videos WHERE id=?", (video_id,)).fetchone()[0])
             done = {c.stage_done} if isinstance(c.stage_done, str) else set(c.stage_done)
-            self.conn.execute("UPDATE videos SET stages=? WHERE id=?", (json.dumps(sorted(set(stages) | done)), video_id))
+            self.conn.execute("UPDATE videos SET stages=? WHERE id=?", (json.dumps(sorted(self.stages(video_id) | done)), video_id))
         return text_ids
 
     def _clamp_texts(self, video_id: str, duration: float) -> None:
@@ -391,8 +390,7 @@ class Store:
         """(id, row) of the texts of `sources` that end between `after` and `before` and start before `before`."""
         query = (f"SELECT * FROM texts WHERE video_id=? AND end>=? AND end<=? AND start<? AND source IN ({','.join('?' * len(sources))}) "
                  "ORDER BY id")
-        return [(int(r["id"]), TextRow(r["start"], r["end"], r["source"], r["text"], json.loads(r["meta"])))
-                for r in self.conn.execute(query, [video_id, after, before, before, *sources])]
+        return [(int(r["id"]), _text_row(r)) for r in self.conn.execute(query, [video_id, after, before, before, *sources])]
 
     def texts(self, video_id: str, start: float = 0.0, end: float = float("inf"), sources: Sequence[str] | None = None) -> list[TextRow]:
         query = "SELECT * FROM texts WHERE video_id=? AND end>=? AND start<=?"
@@ -400,10 +398,7 @@ class Store:
         if sources:
             query += f" AND source IN ({','.join('?' * len(sources))})"
             params += list(sources)
-        return [
-            TextRow(r["start"], r["end"], r["source"], r["text"], json.loads(r["meta"]))
-            for r in self.conn.execute(query + " ORDER BY start", params)
-        ]
+        return [_text_row(r) for r in self.conn.execute(query + " ORDER BY start", params)]
 
     # -- vectors ------------------------------------------------------------------------------
     def vector_index(self, modality: str) -> VectorIndex:
@@ -445,7 +440,7 @@ class Store:
         for i in range(0, len(ids), 900):
             part = ids[i : i + 900]
             for r in self.conn.execute(f"SELECT * FROM texts WHERE id IN ({','.join('?' * len(part))})", part):
-                found[r["id"]] = TextRow(r["start"], r["end"], r["source"], r["text"], json.loads(r["meta"]))
+                found[r["id"]] = _text_row(r)
         return found
 
     def frame_tags(self, video_id: str, start: float = 0.0, end: float = float("inf")) -> list[tuple[float, list[str]]]:
@@ -487,6 +482,10 @@ def _video_row(row: sqlite3.Row) -> VideoRow:
         resume_time=row["resume_time"], resume_frame=row["resume_frame"], resume_shot=row["resume_shot"], settings=json.loads(row["settings"]),
         detector_state=row["detector_state"],
     )
+
+
+def _text_row(r: sqlite3.Row) -> TextRow:
+    return TextRow(r["start"], r["end"], r["source"], r["text"], json.loads(r["meta"]))
 
 
 def _clamp(start: float, end: float, duration: float) -> tuple[float, float]:
