@@ -119,7 +119,7 @@ def build_graph(chat: ChatModel, context: ToolContext, checkpointer=None):
             text, proposed = parse_final(str(last.content))
         else:
             text, proposed = "", []
-        text = html.unescape(text).strip()  # small local models sometimes write quotes as &#34;
+        text = _unescaped(text).strip()
         if text and not proposed and _restates(text, state["question"]):
             text = ""  # 'The answer is: What is said at the start?' answers nothing: the evidence is quoted instead
         closing: list[AnyMessage] = []
