@@ -9,12 +9,15 @@ from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from videoqa.memory.store import OPEN_TIMEOUT, switch_to_wal
+
 CONVERSATIONS = "conversations.sqlite"
 
 
 def open_checkpointer(store_root: Path) -> SqliteSaver:
     # A long-lived saver (from_conn_string is a context manager meant for one block).
-    conn = sqlite3.connect(Path(store_root) / CONVERSATIONS, check_same_thread=False)
+    conn = sqlite3.connect(Path(store_root) / CONVERSATIONS, check_same_thread=False, timeout=OPEN_TIMEOUT)
+    switch_to_wal(conn)  # before the saver's setup does it, racing other processes' first questions
     conn.execute("CREATE TABLE IF NOT EXISTS retrieval_turns (thread TEXT PRIMARY KEY, moment TEXT NOT NULL)")
     conn.commit()
     return SqliteSaver(conn)

@@ -107,6 +107,23 @@ class Checkpoint:
     files: dict[str, bytes] = field(default_factory=dict)  # thumbnails: path relative to the store -> JPEG bytes
 
 
+OPEN_TIMEOUT = 30.0  # seconds a store waits for another process's lock
+
+
+def switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode. SQLite changes the journal mode without calling the busy handler, so
+    two processes opening a new store at once can see "database is locked" here: wait and retry."""
+    deadline = time.monotonic() + OPEN_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class Store:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -115,7 +132,7 @@ class Store:
             if not os.access(self.root, os.W_OK):  # SQLite's WAL needs to write beside the database, even to read
                 raise StoreError(f"The store at {self.root} is read-only: videoqa writes its index there. Make it "
                                  "writable, or pass --store DIR (or set VIDEOQA_STORE) to another directory.")
-            self.conn = sqlite3.connect(self.root / DB_NAME, check_same_thread=False, timeout=30)
+            self.conn = sqlite3.connect(self.root / DB_NAME, check_same_thread=False, timeout=OPEN_TIMEOUT)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"Cannot open the store at {self.root}: {exc}. Pass --store DIR or set VIDEOQA_STORE.") from exc
         self.conn.row_factory = sqlite3.Row
@@ -123,7 +140,7 @@ class Store:
         self._leases: dict[str, leases.Lease] = {}
         self._write_lock = threading.RLock()  # one connection, shared by the ingest's threads
         try:
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            switch_to_wal(self.conn)
             # Search looks up a few hundred random rows of a large vectors table: memory-mapped reads are
             # ~4x faster there than read() into SQLite's small page cache.
             self.conn.execute("PRAGMA mmap_size=2147483648")
