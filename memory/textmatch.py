@@ -11,6 +11,9 @@ from rapidfuzz import fuzz
 _CONFUSIONS = str.maketrans({"l": "i", "1": "i", "|": "i", "0": "o", "5": "s", "8": "b"})
 
 
+MEANINGFUL = 8  # squashed characters: a shorter scrap of text is not matched inside a longer query
+
+
 def squash(text: str) -> str:
     """Lower case letters and digits only, OCR look-alikes folded: "Big Buck BUNNY" -> "bigbuckbunny"."""
     return "".join(re.findall(r"[a-z0-9|]+", text.lower())).translate(_CONFUSIONS)
@@ -30,6 +33,9 @@ def fuzzy_containment(query: str, text: str) -> float:
         return 0.0
     if q in t:
         return 1.0
-    if len(t) < len(q):  # a scrap of text cannot hold the whole query: weigh by how much of it it covers
-        return fuzz.ratio(q, t) / 100.0 * (len(t) / len(q)) ** 0.5
+    if len(t) < len(q):
+        # Text shorter than the query (one line of a card the query quotes whole): how well it appears inside
+        # the query, weighed by how much of the query it covers. A scrap too short to mean much is compared whole.
+        similarity = fuzz.partial_ratio(q, t) if len(t) >= MEANINGFUL else fuzz.ratio(q, t)
+        return similarity / 100.0 * (len(t) / len(q)) ** 0.5
     return fuzz.partial_ratio(q, t) / 100.0
