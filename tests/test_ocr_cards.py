@@ -8,6 +8,7 @@ import random
 import sqlite3
 import time
 
+import numpy as np
 import pytest
 
 from videoqa import VideoQA
@@ -157,3 +158,35 @@ def test_a_killed_ingest_resumed_gives_the_same_ocr_rows(cards_video, tmp_path):
     clean = sorted((t.start, t.end, t.text) for t in api.store.texts(video.id, sources=["ocr"]))
     assert 0 < resume_time < video.duration
     assert rows == clean
+
+
+def test_a_line_reads_the_same_whatever_is_read_beside_it():
+    """Each crop is read on a canvas of its own width class: read alone, and read in one call beside a line
+    four times wider (RapidOCR's batching padded it to that width), a line gives the same text and score."""
+    from PIL import Image, ImageDraw
+
+    from videoqa.models.rapidocr_reader import RapidOcrReader
+
+    image = Image.new("RGB", (640, 360), (20, 30, 60))
+    draw = ImageDraw.Draw(image)
+    draw.text((40, 60), "Velvet Harbor", font=text_cards._font(28), fill=(250, 250, 250))
+    draw.text((10, 200), "SUPERVISING TECHNICAL DIRECTORS AND LIGHTING ARTISTS", font=text_cards._font(22), fill=(250, 250, 250))
+    pixels = np.asarray(image)
+    reader = RapidOcrReader()
+    boxes = reader.detect(pixels)
+    short = next(b for b in boxes if b[1] < 0.4)
+    wide = max(boxes, key=lambda b: b[2] - b[0])
+    assert (wide[2] - wide[0]) > 3 * (short[2] - short[0])
+    (alone,) = reader.recognise(pixels, [short])
+    beside = reader.recognise(pixels, [short, wide])
+    assert alone.text == "Velvet Harbor"
+    assert (beside[0].text, round(beside[0].score, 5)) == (alone.text, round(alone.score, 5))
+    assert "LIGHTING" in beside[1].text.replace(" ", "")
+
+
+def test_a_line_that_a_quoted_query_holds_outranks_a_line_sharing_a_few_of_its_words():
+    query = "Big Buck Bunny has been realised with the financial support from"
+    card_line = fuzzy_containment(query, "BIGBUCKBUNNYHASBEENREALISED")
+    address = fuzzy_containment(query, "WWW.BIGBUCKBUNNY.ORG")
+    assert card_line > 0.65 and address < card_line - 0.2
+    assert fuzzy_containment(query, "has") < 0.1  # a scrap too short to mean much is compared whole
