@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -23,6 +24,7 @@ class RapidOcrReader(LazyModel):
         super().__init__()
         self.threads = threads
         self.min_score = min_score
+        self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="videoqa-ocr-read")
 
     def _load(self):
         library = require("rapidocr_onnxruntime", "OCR needs rapidocr-onnxruntime: pip install rapidocr-onnxruntime")
@@ -59,7 +61,7 @@ class RapidOcrReader(LazyModel):
             x0, y0 = max(0, int(box[0] * width - pad)), max(0, int(box[1] * height - pad / 2))
             x1, y1 = min(width, int(box[2] * width + pad + 1)), min(height, int(box[3] * height + pad / 2 + 1))
             crops.append(np.ascontiguousarray(bgr[y0 : max(y1, y0 + 4), x0 : max(x1, x0 + 4)]))
-        results = _read_crops(self.loaded().text_rec, crops)
+        results = _read_crops(self.loaded().text_rec, crops, self._helper)
         lines = []
         for box, (text, score) in zip(boxes, results):
             text = " ".join(str(text).split())
@@ -68,26 +70,35 @@ class RapidOcrReader(LazyModel):
         return lines
 
 
-def _read_crops(recogniser, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+def _read_crops(recogniser, crops: list[np.ndarray], helper: ThreadPoolExecutor) -> list[tuple[str, float]]:
     """(text, score) per crop. RapidOCR pads each crop of a batch to the batch's widest, so a crop's reading
     depended on its companions (a line read again after a resume could come out differently), and a batch's
     widest line, squeezed against its right edge, read worst. Here each crop gets a canvas of its own width
     class with room on the right, and only crops of one class share a batch. On bbb.mp4's credits this
-    reads 51% more characters at a higher mean score, for 15% less CPU."""
+    reads 51% more characters at a higher mean score, for 15% less CPU.
+
+    Batches are independent, so all but the first run on `helper`: in a credits roll the text thread is
+    all that runs, and reading its new lines is most of its work."""
     _, height, least_width = recogniser.rec_image_shape
     canvases = [max(least_width, math.ceil(ROOM * height * crop.shape[1] / max(1, crop.shape[0]) / CANVAS_STEP) * CANVAS_STEP)
                 for crop in crops]
-    read: list[tuple[str, float]] = [("", 0.0)] * len(crops)
     by_width: dict[int, list[int]] = {}
     for i, width in enumerate(canvases):
         by_width.setdefault(width, []).append(i)
-    for width, members in sorted(by_width.items()):
-        for start in range(0, len(members), BATCH):
-            batch = members[start : start + BATCH]
-            ratio = width / height
-            images = np.stack([recogniser.resize_norm_img(crops[i], ratio) for i in batch]).astype(np.float32)
-            predictions = recogniser.session(images)[0]
-            texts = recogniser.postprocess_op(predictions, False, wh_ratio_list=[ratio] * len(batch), max_wh_ratio=ratio)
-            for i, (text, score) in zip(batch, texts):
-                read[i] = (text, score)
+    batches = [(width, members[start : start + BATCH]) for width, members in sorted(by_width.items())
+               for start in range(0, len(members), BATCH)]
+
+    def read_batch(width: int, batch: list[int]) -> list[tuple[str, float]]:
+        ratio = width / height
+        images = np.stack([recogniser.resize_norm_img(crops[i], ratio) for i in batch]).astype(np.float32)
+        predictions = recogniser.session(images)[0]
+        return recogniser.postprocess_op(predictions, False, wh_ratio_list=[ratio] * len(batch), max_wh_ratio=ratio)
+
+    elsewhere = [helper.submit(read_batch, *job) for job in batches[1:]]
+    results = [read_batch(*batches[0])] if batches else []
+    results += [future.result() for future in elsewhere]
+    read: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+    for (_, batch), texts in zip(batches, results):
+        for i, (text, score) in zip(batch, texts):
+            read[i] = (text, score)
     return read
