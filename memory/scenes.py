@@ -9,6 +9,7 @@ resume point."""
 
 from __future__ import annotations
 
+import copy
 import importlib
 import io
 import math
@@ -53,6 +54,17 @@ def make_detector(settings: IndexSettings):
 
 def _dump(detector) -> bytes:
     return pickle.dumps(detector, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _snapshot(detector) -> object:
+    """The detector's state as of now, cheaply: it is taken on every frame, but pickled only for the frames
+    a segment ends on. The content detector replaces its last frame's arrays instead of writing into them,
+    so a shallow copy (with its flash filter's) keeps the state; other detectors are pickled at once."""
+    if type(detector) is not ContentDetector:
+        return _dump(detector)
+    kept = copy.copy(detector)
+    kept._flash_filter = copy.copy(detector._flash_filter)
+    return kept
 
 
 class _DetectorUnpickler(pickle.Unpickler):
@@ -116,7 +128,7 @@ class Segmenter:
         self.shot = shot
         # (time, index, detector state before that frame) of the last frames: a segment closes at most a
         # settle time after its end frame, and its state is then taken from here.
-        self._states: deque[tuple[float, int, bytes]] = deque()
+        self._states: deque[tuple[float, int, object]] = deque()  # states as `_snapshot` takes them
 
     def prime(self, time: float, image: np.ndarray) -> None:
         """Show the detector a frame from before `start`, so its state there is as in one pass over the
@@ -131,7 +143,7 @@ class Segmenter:
         self._recent.append((time, index))
         while self._recent and self._recent[0][0] < time - self._max_chunk - 2 * self._settle:
             self._recent.popleft()
-        self._states.append((time, index, _dump(self._detector)))
+        self._states.append((time, index, _snapshot(self._detector)))
         while self._states[0][0] < time - 3 * self._settle - 1.0:
             self._states.popleft()
         closed: list[Segment] = []
@@ -180,6 +192,8 @@ class Segmenter:
 
     def _close(self, end: float, end_frame: int) -> Segment:
         state = next((state for _, index, state in self._states if index == end_frame), None)
+        if state is not None and not isinstance(state, bytes):
+            state = _dump(state)
         segment = Segment(self._open[0], end, self._open[1], end_frame, self.shot, state)
         self._open = (end, end_frame)
         return segment

@@ -69,3 +69,26 @@ def test_keyframes_are_saved_thumbnails_inside_their_scene(vqa, indexed):
         assert scene.start <= row.time < scene.end
         path = vqa.store.absolute(row.thumbnail)
         assert path.read_bytes()[:2] == b"\xff\xd8"  # JPEG
+
+
+def test_a_detector_state_taken_cheaply_pickles_as_it_was_when_taken():
+    """The segmenter snapshots the detector on every frame and pickles only the states segments end on:
+    a snapshot pickled many frames later must equal a pickle taken at once (a resume starts from it)."""
+    import numpy as np
+
+    from videoqa.memory.readers.pyav_reader import PyAVReader, probe
+    from videoqa.memory.scenes import Segmenter, _dump, _snapshot
+
+    path = video_path("testvideo")
+    reader = PyAVReader(path, probe(path))
+    segmenter = Segmenter(IndexSettings(), reader.info.fps, 0.0, 0, 0)
+    taken = []
+    for frame in reader.iter_frames():
+        if frame.index >= 120:
+            break
+        taken.append((_dump(segmenter._detector), _snapshot(segmenter._detector)))
+        segmenter.push(frame.time, frame.index, frame.detect_image(IndexSettings().detect_width))
+    reader.close()
+    assert len(taken) == 120 and len({state for state, _ in taken}) > 100  # the state really changed
+    assert all(_dump(snapshot) == state for state, snapshot in taken)
+    assert isinstance(_snapshot(Segmenter(IndexSettings(detector="adaptive"), 25.0, 0.0, 0, 0)._detector), bytes)
