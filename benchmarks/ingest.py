@@ -83,6 +83,7 @@ timed(scenes.Segmenter, "push", "scenes")
 timed(efficientnet_tagger.EfficientNetTagger, "tag", "tags")
 timed(onscreen.TextTracker, "feed", "OCR gate")
 timed(rapidocr_reader.RapidOcrReader, "recognise", "OCR recognition")
+timed(rapidocr_reader, "_read_batch", "OCR recognition")  # also on the reader's helper thread
 timed(whisper.FasterWhisperRecognizer, "transcribe", "speech")
 timed_iterator(audio, "audio_windows", "speech")
 timed(sentence.SentenceTransformerEmbedder, "embed_texts", "embeddings")

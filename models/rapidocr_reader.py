@@ -88,14 +88,8 @@ def _read_crops(recogniser, crops: list[np.ndarray], helper: ThreadPoolExecutor)
     batches = [(width, members[start : start + BATCH]) for width, members in sorted(by_width.items())
                for start in range(0, len(members), BATCH)]
 
-    def read_batch(width: int, batch: list[int]) -> list[tuple[str, float]]:
-        ratio = width / height
-        images = np.stack([recogniser.resize_norm_img(crops[i], ratio) for i in batch]).astype(np.float32)
-        predictions = recogniser.session(images)[0]
-        return recogniser.postprocess_op(predictions, False, wh_ratio_list=[ratio] * len(batch), max_wh_ratio=ratio)
-
     def read_batches(jobs: list[tuple[int, list[int]]]) -> list[list[tuple[str, float]]]:
-        return [read_batch(*job) for job in jobs]
+        return [_read_batch(recogniser, [crops[i] for i in batch], width) for width, batch in jobs]
 
     # Every other batch on the helper, so both threads get a share of narrow and wide lines.
     elsewhere = helper.submit(read_batches, batches[1::2]) if len(batches) > 1 else None
@@ -106,3 +100,11 @@ def _read_crops(recogniser, crops: list[np.ndarray], helper: ThreadPoolExecutor)
         for i, (text, score) in zip(batch, texts):
             read[i] = (text, score)
     return read
+
+
+def _read_batch(recogniser, crops: list[np.ndarray], width: int) -> list[tuple[str, float]]:
+    """Read crops of one width class on canvases `width` px wide, in one call."""
+    ratio = width / recogniser.rec_image_shape[1]
+    images = np.stack([recogniser.resize_norm_img(crop, ratio) for crop in crops]).astype(np.float32)
+    predictions = recogniser.session(images)[0]
+    return recogniser.postprocess_op(predictions, False, wh_ratio_list=[ratio] * len(crops), max_wh_ratio=ratio)
