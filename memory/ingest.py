@@ -170,7 +170,7 @@ def _run_units(store: Store, job: "VideoJob", settings: IndexSettings, models: I
         try:
             for unit in rest:
                 with lock:
-                    sink = StoreSink.after_committed(store, job.video_id, unit.start if unit.boundary else None)
+                    sink = StoreSink.after_committed(store, job.video_id, unit.join_at)
                 run_unit(unit, settings, models, _LockedSink(sink, lock), progress, sink.first_scene)
             for future in heard:
                 _wait_for_speech(future, job.units[0].info.duration, progress)

@@ -21,14 +21,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from rapidfuzz import fuzz
 
 from videoqa.errors import QueryError, VideoNotIndexedError
 from videoqa.models.registry import IndexModels
 
 from . import thumbnails
 from .store import Store
-from .textmatch import fuzzy_containment, same_words, squash
+from .textmatch import fuzzy_containment, same_words, similarity, squash
 from .vectors import check_embedder
 
 CANDIDATES = 200  # hits per modality before merging
@@ -200,7 +199,7 @@ def _lexical_bonus(words: list[str], query: str, text: str, fuzzy: bool = True) 
     if containment < FUZZY_FLOOR:
         return overlap
     fuzzy = EXACT_TEXT * min(1.0, (containment - FUZZY_FLOOR) / (FUZZY_FULL - FUZZY_FLOOR))
-    return max(overlap, fuzzy + 0.5 * containment * fuzz.ratio(squash(query), squash(text)) / 100.0)
+    return max(overlap, fuzzy + 0.5 * containment * similarity(query, text) / 100.0)
 
 
 def _moments(store: Store, hits: list[Hit], k: int) -> list[Moment]:

@@ -19,10 +19,15 @@ def squash(text: str) -> str:
     return "".join(re.findall(r"[a-z0-9|]+", text.lower())).translate(_CONFUSIONS)
 
 
+def similarity(a: str, b: str) -> float:
+    """0-100: RapidFuzz ratio of the two texts squashed."""
+    return fuzz.ratio(squash(a), squash(b))
+
+
 def same_words(a: str, b: str, threshold: float) -> bool:
-    """Whether two texts say the same once squashed: RapidFuzz ratio (0-100) at least `threshold`, so two
-    reads of one line that differ by a letter agree."""
-    return fuzz.ratio(squash(a), squash(b)) >= threshold
+    """Whether two texts say the same once squashed: `similarity` at least `threshold`, so two reads of one
+    line that differ by a letter agree."""
+    return similarity(a, b) >= threshold
 
 
 def fuzzy_containment(query: str, text: str) -> float:

@@ -46,6 +46,11 @@ class Unit:
     windows_done: tuple[int, ...] = ()
 
     @property
+    def join_at(self) -> float | None:
+        """Where this unit's text rows may continue rows of the part before (see StoreSink); None: nowhere."""
+        return self.start if self.boundary else None
+
+    @property
     def seconds(self) -> float:
         """Seconds of video this unit decodes."""
         if "visual" not in self.stages:
@@ -121,6 +126,10 @@ class Sink(Protocol):
     def commit(self, checkpoint: Checkpoint) -> list[int]: ...
 
 
+JOINED_SOURCES = ("ocr", "tags")  # rows a pass builds over consecutive frames (cues and speech have their own times)
+JOIN_GAP = 0.5 + 1e-3  # seconds: one gate step (OCR) or half a sample step (tags), as one pass would have joined them
+
+
 @dataclass
 class StoreSink:
     """Commits each checkpoint at once, numbered after what the store holds (the serial ingest, and the
@@ -166,11 +175,6 @@ class StoreSink:
                     found[i] = text_id
                     break
         return found
-
-
-JOINED_SOURCES = ("ocr", "tags")  # rows a pass builds over consecutive frames (cues and speech have their own times)
-JOIN_GAP = 0.5 + 1e-3  # seconds: one gate step (OCR) or half a sample step (tags), as one pass would have joined them
-
 
 
 @dataclass

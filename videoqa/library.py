@@ -225,7 +225,7 @@ class _Run:
 
     def _commit(self, video: _Video, unit: Unit, checkpoint: Checkpoint) -> None:
         started = time.process_time()
-        StoreSink.after_committed(self.store, video.report.video_id, unit.start if unit.boundary else None).commit(checkpoint)
+        StoreSink.after_committed(self.store, video.report.video_id, unit.join_at).commit(checkpoint)
         self.state.commit_seconds += time.process_time() - started
         video.left -= 1
         video.seconds_done += unit.seconds
