@@ -56,6 +56,7 @@ def _openvino(path: Path) -> OnnxModel:
             "NUM_STREAMS": CALLERS, "INFERENCE_NUM_THREADS": CALLERS,
             # Pinned threads fight the decoder's and the other models' threads for the same two cores.
             "ENABLE_CPU_PINNING": False,
+            "CPU_RUNTIME_CACHE_CAPACITY": 0,
         })
     requests = threading.local()  # an infer request serves one thread at a time
 

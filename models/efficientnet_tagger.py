@@ -28,6 +28,7 @@ from .cpu_inference import open_onnx
 log = logging.getLogger(__name__)
 
 INPUT_SIZE = 224
+CALL_BATCH = 4  # frames per call (OpenVINO here: 2.8 ms a frame in fours, 3.4 ms in sixteens)
 EXPORT_TOLERANCE = 1e-2  # max |logit difference| between the ONNX export and PyTorch on a probe batch
 
 # (N, 3, 224, 224) float32 -> (features (N, 1280), logits (N, 1000))
@@ -92,7 +93,10 @@ class EfficientNetTagger(LazyModel):
             return []
         run = self.loaded()
         resized = np.stack([cv2.resize(img, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA) for img in images])
-        features, logits = run(_normalised(resized))
+        # A few frames per call: fastest per frame here, and OpenVINO keeps the buffers of the largest call.
+        outputs = [run(_normalised(resized[i : i + CALL_BATCH])) for i in range(0, len(resized), CALL_BATCH)]
+        features = np.concatenate([f for f, _ in outputs])
+        logits = np.concatenate([l for _, l in outputs])
         probabilities = _softmax(logits)
         results = []
         for probs, feats in zip(probabilities, normalise(features)):
