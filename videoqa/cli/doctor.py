@@ -39,6 +39,13 @@ def _tagger(tagger) -> str:
     return f"{tagger.name} on {getattr(tagger, 'backend', None) or 'its own runtime'}, {tagged} image tagged"
 
 
+def _ocr(reader) -> str:
+    if reader is None:
+        return "off"
+    lines = len(reader.read(_blank()))  # loads it, which settles its runtime
+    return f"{reader.name} on {getattr(reader, 'backend', None) or 'its own runtime'}, read {lines} lines from a blank image"
+
+
 def _text(model) -> str:
     dim = model.embed_texts(["ok"]).shape[1]  # loads it, which settles its runtime
     return f"{model.name} on {getattr(model, 'backend', None) or 'its own runtime'}, {dim}-d"
@@ -51,7 +58,7 @@ def run_doctor(vqa: VideoQA, args: argparse.Namespace) -> int:
         _check("store", lambda: f"{settings.store} ({len(vqa.videos())} videos indexed)"),
         _check("text embedder", lambda: _text(models.text)),
         _check("visual tagger", lambda: _tagger(models.tagger)),
-        _check("OCR", lambda: f"{models.ocr.name}, read {len(models.ocr.read(_blank()))} lines from a blank image" if models.ocr else "off"),
+        _check("OCR", lambda: _ocr(models.ocr)),
         _check("speech", lambda: _speech(models)),
         _check("CLIP", lambda: f"{settings.index.clip_model} ({models.clip.embed_texts(['ok']).shape[1]}-d)" if settings.index.clip_model else "not configured: visual search uses tags (index --clip MODEL to add it)"),
         _check("chat model", lambda: _server(settings.models)),

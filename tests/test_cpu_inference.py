@@ -1,0 +1,62 @@
+"""The ONNX networks on OpenVINO: the same readings as on ONNX Runtime, and safe to call from two threads."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from videoqa.models.cpu_inference import open_onnx
+from videoqa.models.rapidocr_reader import RapidOcrReader
+
+from . import text_cards
+
+LINES = [("Velvet Harbor", (40, 60), 28), ("SCARLET WALRUS 1994", (60, 150), 22), ("Juniper Comet", (300, 270), 17)]
+
+
+def _card() -> np.ndarray:
+    image = Image.new("RGB", (640, 360), (30, 70, 40))
+    draw = ImageDraw.Draw(image)
+    for text, at, size in LINES:
+        draw.text(at, text, font=text_cards._font(size), fill=(250, 240, 200))
+    return np.asarray(image)
+
+
+def test_openvino_reads_what_onnx_runtime_reads():
+    card = _card()
+    openvino, onnxruntime = RapidOcrReader(runtime="openvino"), RapidOcrReader(runtime="onnxruntime")
+    on_openvino, on_onnxruntime = openvino.read(card), onnxruntime.read(card)
+    assert (openvino.backend, onnxruntime.backend) == ("OpenVINO", "ONNX Runtime")
+    assert [line.text for line in on_openvino] == [line.text for line in on_onnxruntime] == [text for text, _, _ in LINES]
+    for a, b in zip(on_openvino, on_onnxruntime):
+        assert np.allclose(a.box, b.box, atol=2 / 360) and abs(a.score - b.score) < 0.02
+
+
+def test_two_threads_calling_one_model_get_their_own_results():
+    """Ingest reads lines on the text thread and the reader's helper at once: each call must get the outputs
+    of its own input, never the other thread's (an OpenVINO infer request serves one thread)."""
+    import rapidocr_onnxruntime
+
+    (recogniser,) = Path(rapidocr_onnxruntime.__file__).parent.glob("models/*_rec_infer.onnx")
+    run, runtime = open_onnx(recogniser, "auto")
+    assert runtime == "OpenVINO"
+    rng = np.random.default_rng(0)
+    inputs = [rng.uniform(-1, 1, (2, 3, 48, width)).astype(np.float32) for width in (320, 480, 640, 320, 800, 480)]
+    expected = [run(x)[0] for x in inputs]
+    calls, wrong = [], []
+
+    def work(thread: int) -> None:
+        for _ in range(3):
+            for i, x in enumerate(inputs):
+                calls.append((thread, i))
+                if not np.array_equal(run(x)[0], expected[i]):
+                    wrong.append((thread, i))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 2 * 3 * len(inputs) and wrong == []
