@@ -1,8 +1,8 @@
 """Running an ONNX model on the CPU: with OpenVINO when it is installed, else with ONNX Runtime.
 
 Measured here (2 cores with AVX-512 BF16), per call on one thread: text detection on a 320-px frame 4.3 ms
-against 7.2 ms, reading 6 lines 25 ms against 72 ms, tagging 3.6 ms a frame against 9.2 ms. OpenVINO gets
-there by running in bfloat16 where the CPU has it (its default); elsewhere it runs in float32, still faster.
+against 7.2 ms, reading 6 lines 25 ms against 72 ms, in bfloat16, which OpenVINO uses where the CPU has it;
+tagging, kept in float32, ~5 ms a frame against 9.2 ms.
 
 Ingest calls a model from more than one thread at once (the text thread and the reader's helper), so an
 OpenVINO model gets two streams of one thread each: two calls run side by side, one call uses one core, as
@@ -25,12 +25,14 @@ CALLERS = 2  # threads that may run one model at the same time
 OnnxModel = Callable[..., list[np.ndarray]]
 
 
-def open_onnx(path: Path | str, runtime: str = "auto") -> tuple[OnnxModel, str]:
+def open_onnx(path: Path | str, runtime: str = "auto", float32: bool = False) -> tuple[OnnxModel, str]:
     """The model at `path` as a callable, and the name of the runtime that runs it. `runtime`: "auto"
-    (OpenVINO when installed), "openvino" or "onnxruntime"."""
+    (OpenVINO when installed), "openvino" or "onnxruntime". `float32`: never in bfloat16, for outputs that
+    are kept as numbers (the tagger's probabilities moved by up to 0.06 in bfloat16; OCR's readings did not
+    change)."""
     if runtime in ("auto", "openvino"):
         try:
-            return _openvino(Path(path)), "OpenVINO"
+            return _openvino(Path(path), float32), "OpenVINO"
         except ImportError:
             if runtime == "openvino":
                 raise
@@ -45,7 +47,7 @@ _core = None
 _core_lock = threading.Lock()
 
 
-def _openvino(path: Path) -> OnnxModel:
+def _openvino(path: Path, float32: bool) -> OnnxModel:
     global _core
     import openvino
 
@@ -56,7 +58,8 @@ def _openvino(path: Path) -> OnnxModel:
             "NUM_STREAMS": CALLERS, "INFERENCE_NUM_THREADS": CALLERS,
             # Pinned threads fight the decoder's and the other models' threads for the same two cores.
             "ENABLE_CPU_PINNING": False,
-            "CPU_RUNTIME_CACHE_CAPACITY": 0,
+            "CPU_RUNTIME_CACHE_CAPACITY": 0,  # per-input-shape caches: 430 MB over 100 line widths, no faster
+            **({"INFERENCE_PRECISION_HINT": "f32"} if float32 else {}),
         })
     requests = threading.local()  # an infer request serves one thread at a time
 

@@ -85,7 +85,7 @@ class EfficientNetTagger(LazyModel):
                     raise ModelUnavailableError(f"Exporting the tagger to ONNX failed: {exc}") from exc
                 log.warning("tagging with PyTorch: the ONNX export failed (%s)", exc)
                 return None
-        run, self.backend = open_onnx(path)
+        run, self.backend = open_onnx(path, float32=True)
         return lambda batch: tuple(run(batch))  # (features, logits)
 
     def tag(self, images: Sequence[np.ndarray]) -> list[FrameTags]:
