@@ -6,8 +6,10 @@ previous one (few pixels changed) keeps every open line on screen. Otherwise tex
 runs on a small copy, and its boxes are matched against the open lines, after undoing a vertical scroll
 measured by phase correlation (a credits roll moves every line the same way). Only when a box matches no
 open line, or an open line has no box, does detection run again on a larger copy, and only its boxes that
-match no open line are *recognised*. So a card is read once, a roll once per line, and each line's span is
-the first to the last gate frame it was seen on. Where nothing scrolled, a box that matches a line's place
+match no open line are *recognised*. Every SWEEP_EVERY gate frames the larger copy is searched anyway, for
+small low-contrast captions the small copy cannot see; a line found on the larger copy starts at the
+earliest gate frame since the last such search whose larger copy shows it too. So a card is read once, a roll once per line,
+and each line's span is the first to the last gate frame it was seen on. Where nothing scrolled, a box that matches a line's place
 (or lies inside one) but whose pixels no longer correlate with the previous gate frame's is new text: the
 next card drawn in the same place, or a tagline appearing inside a logo's box.
 
@@ -43,6 +45,7 @@ SAME_LINE = 80  # RapidFuzz ratio (0-100) of squashed texts above which two read
 STILL = 0.002  # a vertical shift below this (fraction of the height) is no scroll
 SAME_LOOK = 0.5  # normalised correlation of a box's pixels with the previous gate frame's below which it was redrawn
 FLAT = 4.0  # grey levels of spread below which a box's area is plain (no text)
+SWEEP_EVERY = 4  # gate frames: every 2 s the larger copy is searched even when the small one saw nothing new
 
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of the frame
@@ -81,6 +84,8 @@ class TextTracker:
         self.previous: np.ndarray | None = None
         self.gates: list[float] = []  # recent gate frame times
         self._pair: tuple[np.ndarray, np.ndarray] | None = None  # (previous, current) grey gate frames, when nothing scrolled
+        self.unswept: list[DecodedFrame] = []  # gate frames since the last search of the larger copy
+        self.committed_to = -np.inf  # the last checkpoint's resume time: rows before it are written
 
     # -- the gate -------------------------------------------------------------------------------
     def feed(self, frame: DecodedFrame) -> None:
@@ -94,6 +99,7 @@ class TextTracker:
             if changed < CHANGED_SHARE * grey.size:
                 for line in self.open:
                     line.last = t
+                self._unswept(frame)
                 return
         dy = _vertical_shift(previous, grey) if previous is not None and any(l.box for l in self.open) else 0.0
         # Where nothing scrolled, a box's pixels are compared with the previous gate frame's: a card drawn
@@ -103,8 +109,13 @@ class TextTracker:
         boxes = self.reader.detect(cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0))
         seen, unmatched = self._match(boxes, dy)
         missing = [line for line in self.open if id(line) not in seen and line.text]
+        # A line lost on the last gate frame is looked for once more (see `_missed_once`).
+        missing += [line for line in self.done if line.text and line.last >= t - 2 * GATE_STEP - 1e-6]
         new: list[Line] = []
-        if unmatched or missing:
+        # On a schedule of its own (the same in a resumed run), the larger copy is searched anyway: small
+        # captions in low contrast (yellow on foliage) are invisible on the small one.
+        sweep = round(t / GATE_STEP) % SWEEP_EVERY == 0
+        if unmatched or missing or sweep:
             # Something new, or a line gone: detect again on the larger copy, which finds thin or low-contrast
             # text the small one misses and gives whole boxes where the small one gives pieces; read only the
             # boxes that match no open line.
@@ -113,6 +124,11 @@ class TextTracker:
             for key, box in found.items():
                 seen.setdefault(key, box)
             new = self._read(image, unread, seen, t)
+            if abs(dy) < STILL:
+                self._look_back(new)
+            self.unswept = []
+        else:
+            self._unswept(frame)
         still = []
         for line in self.open:
             if id(line) in seen:
@@ -152,19 +168,37 @@ class TextTracker:
         return seen, left
 
     def _redrawn(self, box: Box) -> bool:
-        """Whether the pixels at `box` now show another pattern than on the previous gate frame: normalised
-        correlation, so a fade (the same letters, more or less contrast) is not a change but other letters
-        in the same place, or letters over what was blank, are."""
+        """Whether the pixels at `box` now show another pattern than on the previous gate frame (see
+        `_alike`): other letters in the same place, or letters over what was blank."""
         if self._pair is None:
             return False
-        before, now = (_crop(image, box) for image in self._pair)
-        if before.shape[0] < 3 or before.shape[1] < 6:
-            return False
-        a, b = before - before.mean(), now - now.mean()
-        spread_a, spread_b = float(np.sqrt((a * a).mean())), float(np.sqrt((b * b).mean()))
-        if spread_a < FLAT or spread_b < FLAT:
-            return (spread_a < FLAT) != (spread_b < FLAT)  # text appeared on (or left) a plain area
-        return float((a * b).mean()) / (spread_a * spread_b) < SAME_LOOK
+        return not _alike(*(_crop(image, box) for image in self._pair))
+
+    def _unswept(self, frame: DecodedFrame) -> None:
+        self.unswept = [*self.unswept, frame][-SWEEP_EVERY:]
+
+    def _look_back(self, new: list[Line]) -> None:
+        """A line first found on the larger copy may have been on screen since an earlier gate frame that
+        only the small copy was searched on: its start goes back over the frames whose larger copy shows a
+        box in its place that reads as the same words (not before the last checkpoint, whose rows are
+        written). Pixels alone do not tell: over moving foliage a faint caption's box never correlates, and
+        over a still room the room alone correlates with the room plus caption."""
+        extending = [line for line in new if line.text]  # a box that read as no text needs no start
+        for frame in reversed([f for f in self.unswept if f.time >= self.committed_to - 1e-6]):
+            if not extending:
+                return
+            earlier = frame.rgb(READ_WIDTH)
+            boxes = self.reader.detect(earlier)
+            still = []
+            for line in extending:
+                box = max(boxes, key=lambda b: _iou(b, line.box), default=None)
+                if box is None or _iou(box, line.box) <= MATCH_IOU:
+                    continue
+                (read,) = self.reader.recognise(earlier, [box])
+                if read.text and same_words(line.text, read.text, SAME_LINE):
+                    line.first = frame.time
+                    still.append(line)
+            extending = still
 
     def _read(self, image: np.ndarray, boxes: list[Box], seen: dict[int, Box], t: float) -> list[Line]:
         new = []
@@ -172,9 +206,22 @@ class TextTracker:
             twin = self._same_text(result.text, seen) if result.text else None
             if twin is not None:  # the same words where the box match failed (or a line rebuilt on resume)
                 seen[id(twin)] = result.box
+            elif result.text and (missed := self._missed_once(result.text, result.box, t)) is not None:
+                # Detection of a faint caption on busy footage flickers: missed on one gate frame, the line
+                # goes on rather than starting a second row.
+                self.done.remove(missed)
+                missed.last, missed.box = t, result.box
+                new.append(missed)
             else:
                 new.append(Line(result.text, result.box, t, t))
         return new
+
+    def _missed_once(self, text: str, box: Box, t: float) -> Line | None:
+        for line in self.done:
+            if (line.text and line.box is not None and line.last >= t - 2 * GATE_STEP - 1e-6
+                    and _iou(line.box, box) > MATCH_IOU and same_words(line.text, text, SAME_LINE)):
+                return line
+        return None
 
     def _same_text(self, text: str, seen: dict[int, Box]) -> Line | None:
         for line in self.open:
@@ -186,6 +233,7 @@ class TextTracker:
     def rows(self, before: float) -> TextRows:
         """Rows for everything seen on gate frames before `before` (the checkpoint's resume time): a run
         resumed there sees the rest again, so nothing after it may be written now."""
+        self.committed_to = max(self.committed_to, before)
         earlier = [g for g in self.gates if g < before - 1e-6]
         if not earlier:
             return TextRows()
@@ -261,6 +309,18 @@ def lines_at(conn: sqlite3.Connection, video_id: str, resume_time: float) -> tup
         "SELECT id, start, end, text FROM texts WHERE video_id=? AND source='ocr' AND end >= ? AND start < ? ORDER BY id",
         (video_id, resume_time - GATE_STEP - 1e-6, resume_time),
     ))
+
+
+def _alike(before: np.ndarray, now: np.ndarray) -> bool:
+    """Whether two grey crops of one box show the same pattern: normalised correlation, so a fade (the same
+    letters, more or less contrast) is alike, and other letters, or letters over a plain area, are not."""
+    if before.shape[0] < 3 or before.shape[1] < 6:
+        return True
+    a, b = before - before.mean(), now - now.mean()
+    spread_a, spread_b = float(np.sqrt((a * a).mean())), float(np.sqrt((b * b).mean()))
+    if spread_a < FLAT or spread_b < FLAT:
+        return (spread_a < FLAT) == (spread_b < FLAT)
+    return float((a * b).mean()) / (spread_a * spread_b) >= SAME_LOOK
 
 
 def _crop(image: np.ndarray, box: Box) -> np.ndarray:

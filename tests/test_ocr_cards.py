@@ -4,6 +4,7 @@ with one letter changed; and the title, end and name cards of the shared videos,
 
 from __future__ import annotations
 
+import math
 import random
 import sqlite3
 import time
@@ -18,14 +19,15 @@ from videoqa.memory.textmatch import fuzzy_containment
 from . import text_cards
 from .conftest import VIDEOS, kill_index_when, run_cli, run_cli_json
 
-# Recall measured when this test was written: 47 of 50 cards found top-1 with their exact words, 46-47 of 50
-# with one letter changed. The misses are small yellow captions without a box on bright, busy footage
-# ("Locket Anchor", "Nickel" never detected on the gate's 320-px copy; "PUFFIN KETTLE" detected 1.4 s late).
-# The floors below keep that, with one card of slack.
-MIN_RECALL = 0.92
-# Read cards whose row starts or ends more than one gate sample (0.5 s + a frame) off: measured 3 of 48, all
-# yellow captions first detected one or two samples late ("TULIP SHADOW", "Lantern", "PUFFIN KETTLE").
-SPAN_MISSES = 3
+# Recall measured: 50 of 50 cards found top-1, with their exact words and with one letter changed; 197 of 200
+# over this seed and three others. Small yellow captions without a box on bright, busy footage are invisible on
+# the gate's 320-px copy: the sweep of the 640-px copy every 2 s finds them (46 of 50 without it), reading
+# the frames before gives their start, and a line missed on one gate frame goes on when read again. The
+# floor keeps two cards of slack.
+MIN_RECALL = 0.96
+# Read cards whose row starts or ends more than one gate sample (0.5 s + a frame) off: measured 0 of 49
+# (3 of 48 before the sweep). One of slack.
+SPAN_MISSES = 1
 
 
 @pytest.fixture(scope="session")
@@ -190,3 +192,65 @@ def test_a_line_that_a_quoted_query_holds_outranks_a_line_sharing_a_few_of_its_w
     address = fuzzy_containment(query, "WWW.BIGBUCKBUNNY.ORG")
     assert card_line > 0.65 and address < card_line - 0.2
     assert fuzzy_containment(query, "has") < 0.1  # a scrap too short to mean much is compared whole
+
+
+@pytest.mark.parametrize("footage, first, words, small_copy_sees_it", [
+    ("moviepy/bbb.mp4", 100.0, "PEPPER CHERRY", False),  # over moving foliage (a miss of a random card video)
+    ("univtg/charades.mp4", 0.0, "Nickel Chisel Paddle", True),  # over a still room
+])
+def test_a_faint_caption_is_found_from_when_it_appears(tmp_path, footage, first, words, small_copy_sees_it):
+    """A faint yellow caption without a box. Over foliage the gate's 320-px copy cannot see it, and only the
+    sweep of the 640-px copy every 2 s finds it; its start then goes back over the frames before on which the
+    640-px copy shows it. Over a still room the room alone correlates with the room plus caption, so a row
+    must not start before the caption does."""
+    from fractions import Fraction
+
+    import av
+    import cv2
+    from PIL import Image
+
+    from videoqa.memory.onscreen import GATE_WIDTH, TextTracker
+    from videoqa.memory.probe import check_video
+    from videoqa.memory.readers import PyAVReader
+    from videoqa.models.rapidocr_reader import RapidOcrReader
+
+    caption = text_cards.Card(words, 3.2, 5.6, "plain")
+    path = tmp_path / "caption.mp4"
+    rate = 12
+    with av.open(str(VIDEOS / footage)) as source, av.open(str(path), "w") as out:
+        source.seek(int(first * 1_000_000), backward=True)
+        stream = out.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = text_cards.WIDTH, text_cards.HEIGHT, "yuv420p"
+        i = 0
+        for frame in source.decode(video=0):
+            if frame.time is None or frame.time < first + i / rate:
+                continue
+            if i >= 8 * rate:
+                break
+            image = Image.fromarray(frame.to_ndarray(width=text_cards.WIDTH, height=text_cards.HEIGHT, format="rgb24"))
+            if caption.start <= i / rate <= caption.end:
+                text_cards._draw(image, caption, i / rate, 0.0)
+            drawn = av.VideoFrame.from_ndarray(np.asarray(image), format="rgb24")
+            drawn.pts, drawn.time_base = i, Fraction(1, rate)
+            for packet in stream.encode(drawn):
+                out.mux(packet)
+            i += 1
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+    reader = RapidOcrReader()
+    tracker = TextTracker(reader)
+    resolved, info = check_video(path)
+    next_gate = 0.0
+    for frame in PyAVReader(resolved, info).iter_frames():
+        if frame.time >= next_gate - 1e-6:
+            if abs(frame.time - 4.5) < 0.05:  # the caption is on screen: does the small copy show a box there?
+                small = frame.rgb(GATE_WIDTH)
+                sharp = cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0)
+                assert bool([b for b in reader.detect(sharp) if b[1] > 0.6 and b[0] < 0.3]) == small_copy_sees_it
+            tracker.feed(frame)
+            next_gate += GATE_STEP
+    rows = [r.row for r in tracker.rows(math.inf).new if fuzzy_containment(caption.text, r.row.text) >= 0.8]
+    slack = GATE_STEP + 1.0 / rate + 1e-6
+    assert len(rows) == 1, [r.text for r in rows]
+    assert abs(rows[0].start - caption.start) <= slack and abs(rows[0].end - caption.end) <= slack, rows[0]
