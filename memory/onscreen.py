@@ -105,16 +105,16 @@ class TextTracker:
         # Where nothing scrolled, a box's pixels are compared with the previous gate frame's: a card drawn
         # where another was matches its position but not its look.
         self._pair = (previous, grey) if previous is not None and previous.shape == grey.shape and abs(dy) < STILL else None
+        # On a schedule of its own (the same in a resumed run), the larger copy is searched anyway: small
+        # captions in low contrast (yellow on foliage) are invisible on the small one, which is then skipped.
+        sweep = round(t / GATE_STEP) % SWEEP_EVERY == 0
         # Sharpened: captions without a box, thin on a busy picture, stand out (27 of 30 cards found, not 25).
-        boxes = self.reader.detect(cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0))
+        boxes = [] if sweep else self.reader.detect(cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0))
         seen, unmatched = self._match(boxes, dy)
         missing = [line for line in self.open if id(line) not in seen and line.text]
         # A line lost on the last gate frame is looked for once more (see `_missed_once`).
         missing += [line for line in self.done if line.text and line.last >= t - 2 * GATE_STEP - 1e-6]
         new: list[Line] = []
-        # On a schedule of its own (the same in a resumed run), the larger copy is searched anyway: small
-        # captions in low contrast (yellow on foliage) are invisible on the small one.
-        sweep = round(t / GATE_STEP) % SWEEP_EVERY == 0
         if unmatched or missing or sweep:
             # Something new, or a line gone: detect again on the larger copy, which finds thin or low-contrast
             # text the small one misses and gives whole boxes where the small one gives pieces; read only the
