@@ -1,17 +1,18 @@
 """On-screen text: seen cheaply on every gate frame, read only where it is new.
 
 Every GATE_STEP seconds the decoding pass hands a frame to `TextTracker.feed` (through `TextThread`, which
-runs the tracker beside decoding). A frame that looks like the
-previous one (few pixels changed) keeps every open line on screen. Otherwise text *detection* (no reading)
-runs on a small copy, and its boxes are matched against the open lines, after undoing a vertical scroll
-measured by phase correlation (a credits roll moves every line the same way). Only when a box matches no
-open line, or an open line has no box, does detection run again on a larger copy, and only its boxes that
-match no open line are *recognised*. Every SWEEP_EVERY gate frames the larger copy is searched anyway, for
-small low-contrast captions the small copy cannot see; a line found on the larger copy starts at the
-earliest gate frame since the last such search whose larger copy shows it too. So a card is read once, a roll once per line,
-and each line's span is the first to the last gate frame it was seen on. Where nothing scrolled, a box that matches a line's place
-(or lies inside one) but whose pixels no longer correlate with the previous gate frame's is new text: the
-next card drawn in the same place, or a tagline appearing inside a logo's box.
+runs the tracker beside decoding). A frame that looks like the previous one (few pixels changed) keeps every
+open line on screen. Otherwise text *detection* (no reading) runs on a small copy, and its boxes are matched
+against the open lines, after undoing a vertical scroll measured by phase correlation (a credits roll moves
+every line the same way). Only when a box matches no open line, or an open line has no box, does detection
+run again on a larger copy, and only its boxes that match no open line are *recognised*. Every SWEEP_EVERY
+gate frames the larger copy is searched instead of the small one, for small low-contrast captions the small
+copy cannot see; a line found on the larger copy starts at the earliest gate frame since the last such
+search on which it reads the same, and a line lost on one gate frame goes on when it is read again. So a
+card is read once, a roll once per line, and each line's span is the first to the last gate frame it was
+seen on. Where nothing scrolled, a box that matches a line's place (or lies inside one) but whose pixels no
+longer correlate with the previous gate frame's is new text: the next card drawn in the same place, or a
+tagline appearing inside a logo's box.
 
 Resume: lines open at the resume point are rebuilt from the OCR rows already in the store (their end is the
 last gate frame they were seen on); the first frame after resume is read in full and matched to them by words.
@@ -108,8 +109,10 @@ class TextTracker:
         # On a schedule of its own (the same in a resumed run), the larger copy is searched anyway: small
         # captions in low contrast (yellow on foliage) are invisible on the small one, which is then skipped.
         sweep = round(t / GATE_STEP) % SWEEP_EVERY == 0
-        # Sharpened: captions without a box, thin on a busy picture, stand out (27 of 30 cards found, not 25).
-        boxes = [] if sweep else self.reader.detect(cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0))
+        boxes = []
+        if not sweep:
+            # Sharpened: captions without a box, thin on a busy picture, stand out (27 of 30 cards found, not 25).
+            boxes = self.reader.detect(cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0))
         seen, unmatched = self._match(boxes, dy)
         missing = [line for line in self.open if id(line) not in seen and line.text]
         # A line lost on the last gate frame is looked for once more (see `_missed_once`).

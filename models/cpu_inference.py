@@ -2,7 +2,7 @@
 
 Measured here (2 cores with AVX-512 BF16), per call on one thread: text detection on a 320-px frame 4.3 ms
 against 7.2 ms, reading 6 lines 25 ms against 72 ms, in bfloat16, which OpenVINO uses where the CPU has it;
-tagging, kept in float32, ~5 ms a frame against 9.2 ms.
+tagging, kept in float32, 5.6 ms a frame against 9.2 ms.
 
 Ingest calls a model from more than one thread at once (the text thread and the reader's helper); each
 calling thread gets its own copy of the model, compiled for one thread, so a call uses one core, as ONNX

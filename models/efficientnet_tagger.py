@@ -3,7 +3,7 @@ package. Top-k labels become searchable text; the pooled 1280-d features are kep
 
 The tagger is the most expensive model at ingest, so the weights are exported once to ONNX (cached beside
 the other assembled models, checked against PyTorch's own output before first use) and run with OpenVINO
-or ONNX Runtime (models/cpu_inference.py): ~3.6 ms a frame here with OpenVINO, ~9 ms with ONNX Runtime,
+or ONNX Runtime (models/cpu_inference.py): ~5.6 ms a frame here with OpenVINO, ~9 ms with ONNX Runtime,
 ~25 ms in PyTorch. PyTorch remains the fallback."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from .cpu_inference import open_onnx
 log = logging.getLogger(__name__)
 
 INPUT_SIZE = 224
-CALL_BATCH = 4  # frames per call (OpenVINO here: 2.8 ms a frame in fours, 3.4 ms in sixteens)
+CALL_BATCH = 4  # frames per call (OpenVINO here: 5.6 ms a frame in fours, 7.0 ms in sixteens)
 EXPORT_TOLERANCE = 1e-2  # max |logit difference| between the ONNX export and PyTorch on a probe batch
 
 # (N, 3, 224, 224) float32 -> (features (N, 1280), logits (N, 1000))

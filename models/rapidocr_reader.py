@@ -39,7 +39,8 @@ class RapidOcrReader(LazyModel):
         # Detecting on smaller pictures is faster but loses thin large titles ("Revenge is coming").
         engine = library.RapidOCR(det_limit_type="max", use_cls=False, intra_op_num_threads=1, inter_op_num_threads=1)
         if list(engine.text_det.mean) != [0.5] * 3 or list(engine.text_det.std) != [0.5] * 3:
-            raise ModelUnavailableError("This rapidocr-onnxruntime normalises differently than videoqa expects: pip install rapidocr-onnxruntime==1.4.4")
+            raise ModelUnavailableError("This rapidocr-onnxruntime normalises differently than videoqa expects: "
+                                        "pip install rapidocr-onnxruntime==1.4.4")
         # The package's own pre- and post-processing stay; only the two networks move to the faster runtime.
         engine.text_det.infer, self.backend = open_onnx(_model_path(engine.text_det.infer), self.runtime)
         engine.text_rec.session, _ = open_onnx(_model_path(engine.text_rec.session), self.runtime)
