@@ -182,26 +182,20 @@ class TextTracker:
 
     def _look_back(self, new: list[Line]) -> None:
         """A line first found on the larger copy may have been on screen since an earlier gate frame that
-        only the small copy was searched on: its start goes back over the frames whose larger copy shows a
-        box in its place that reads as the same words (not before the last checkpoint, whose rows are
-        written). Pixels alone do not tell: over moving foliage a faint caption's box never correlates, and
-        over a still room the room alone correlates with the room plus caption."""
+        only the small copy was searched on: its start goes back over the frames on which its box, read on
+        the larger copy, reads as the same words (not before the last checkpoint, whose rows are written).
+        Pixels alone do not tell: over moving foliage a faint caption's box never correlates, and over a
+        still room the room alone correlates with the room plus caption."""
         extending = [line for line in new if line.text]  # a box that read as no text needs no start
         for frame in reversed([f for f in self.unswept if f.time >= self.committed_to - 1e-6]):
             if not extending:
                 return
             earlier = frame.rgb(READ_WIDTH)
-            boxes = self.reader.detect(earlier)
-            still = []
+            reads = self.reader.recognise(earlier, [line.box for line in extending])
+            extending = [line for line, read in zip(extending, reads)
+                         if read.text and same_words(line.text, read.text, SAME_LINE)]
             for line in extending:
-                box = max(boxes, key=lambda b: _iou(b, line.box), default=None)
-                if box is None or _iou(box, line.box) <= MATCH_IOU:
-                    continue
-                (read,) = self.reader.recognise(earlier, [box])
-                if read.text and same_words(line.text, read.text, SAME_LINE):
-                    line.first = frame.time
-                    still.append(line)
-            extending = still
+                line.first = frame.time
 
     def _read(self, image: np.ndarray, boxes: list[Box], seen: dict[int, Box], t: float) -> list[Line]:
         new = []
