@@ -22,7 +22,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _video import SHARED  # noqa: E402
 from tests import text_cards  # noqa: E402
-from tests.test_ocr_cards import _found, _one_letter_changed  # noqa: E402
 
 from videoqa import VideoQA  # noqa: E402
 
@@ -43,13 +42,7 @@ def main() -> None:
                 speed = video.duration / (time.monotonic() - started)
                 rng = random.Random(7)
                 for variant, total in totals.items():
-                    misses = []
-                    for card in cards:
-                        query = card.text if variant == "exact" else _one_letter_changed(card.text, rng)
-                        (top,) = api.search(video, query, k=1)
-                        if not _found(top, card):
-                            misses.append(f"{query!r} at {card.start:.1f}-{card.end:.1f} ({card.style}): "
-                                          f"got {top.start:.1f}-{top.end:.1f} {top.text!r}")
+                    misses = text_cards.search_misses(api, video, cards, variant, rng)
                     total[0] += len(cards) - len(misses)
                     total[1] += len(cards)
                     print(f"seed {seed}, {variant}: {len(cards) - len(misses)}/{len(cards)} (ingest {speed:.1f}x realtime)")

@@ -115,8 +115,7 @@ class TextTracker:
             boxes = self.reader.detect(cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0))
         seen, unmatched = self._match(boxes, dy)
         missing = [line for line in self.open if id(line) not in seen and line.text]
-        # A line lost on the last gate frame is looked for once more (see `_missed_once`).
-        missing += [line for line in self.done if line.text and line.last >= t - 2 * GATE_STEP - 1e-6]
+        missing += self._lost_lately(t)  # looked for once more (see `_read`)
         new: list[Line] = []
         if unmatched or missing or sweep:
             # Something new, or a line gone: detect again on the larger copy, which finds thin or low-contrast
@@ -213,10 +212,13 @@ class TextTracker:
                 new.append(Line(result.text, result.box, t, t))
         return new
 
+    def _lost_lately(self, t: float) -> list[Line]:
+        """Lines last seen on the gate frame before `t`'s, and not on it."""
+        return [line for line in self.done if line.text and line.last >= t - 2 * GATE_STEP - 1e-6]
+
     def _missed_once(self, text: str, box: Box, t: float) -> Line | None:
-        for line in self.done:
-            if (line.text and line.box is not None and line.last >= t - 2 * GATE_STEP - 1e-6
-                    and _iou(line.box, box) > MATCH_IOU and same_words(line.text, text, SAME_LINE)):
+        for line in self._lost_lately(t):
+            if line.box is not None and _iou(line.box, box) > MATCH_IOU and same_words(line.text, text, SAME_LINE):
                 return line
         return None
 

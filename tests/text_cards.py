@@ -179,3 +179,22 @@ def build(videos: Path, target: Path) -> list[Card]:
         for packet in stream.encode(None):
             out.mux(packet)
     return cards
+
+
+def one_letter_changed(text: str, rng: random.Random) -> str:
+    i = rng.choice([i for i, ch in enumerate(text) if ch.isalpha()])
+    letter = rng.choice([c for c in "abcdefghijklmnopqrstuvwxyz" if c != text[i].lower()])
+    return text[:i] + (letter.upper() if text[i].isupper() else letter) + text[i + 1 :]
+
+
+def search_misses(api, video, cards: list[Card], variant: str, rng: random.Random) -> list[str]:
+    """Each card searched by its words ("exact") or by its words with one letter changed: the cards whose
+    top moment is not within 1 s of their span, as lines saying what came back instead."""
+    misses = []
+    for card in cards:
+        query = card.text if variant == "exact" else one_letter_changed(card.text, rng)
+        (top,) = api.search(video, query, k=1)
+        if not (abs(top.start - card.start) <= 1.0 and abs(top.end - card.end) <= 1.0):
+            misses.append(f"{query!r} at {card.start:.1f}-{card.end:.1f} ({card.style}): "
+                          f"got {top.start:.1f}-{top.end:.1f} {top.text!r}")
+    return misses
