@@ -46,6 +46,8 @@ SAME_LINE = 80  # RapidFuzz ratio (0-100) of squashed texts above which two read
 STILL = 0.002  # a vertical shift below this (fraction of the height) is no scroll
 SAME_LOOK = 0.5  # normalised correlation of a box's pixels with the previous gate frame's below which it was redrawn
 FLAT = 4.0  # grey levels of spread below which a box's area is plain (no text)
+ROLL_SPEED = 0.2  # a roll whose shift changed by less than this share of it still rolls at its speed
+ROLL_MARGIN = 2.0  # line heights above the band a roll brought in that are searched too (a line cut at the edge)
 SWEEP_EVERY = 4  # gate frames: every 2 s the larger copy is searched even when the small one saw nothing new
 
 
@@ -87,6 +89,8 @@ class TextTracker:
         self._pair: tuple[np.ndarray, np.ndarray] | None = None  # (previous, current) grey gate frames, when nothing scrolled
         self.unswept: list[DecodedFrame] = []  # gate frames since the last search of the larger copy
         self.committed_to = -np.inf  # the last checkpoint's resume time: rows before it are written
+        self.scroll = 0.0  # the last vertical shift found between two gate frames (a roll keeps its speed)
+        self.rolling: float | None = None  # the last gate frame on which the picture scrolled
 
     # -- the gate -------------------------------------------------------------------------------
     def feed(self, frame: DecodedFrame) -> None:
@@ -102,35 +106,49 @@ class TextTracker:
                     line.last = t
                 self._unswept(frame)
                 return
-        dy = _vertical_shift(previous, grey) if previous is not None and any(l.box for l in self.open) else 0.0
-        # Where nothing scrolled, a box's pixels are compared with the previous gate frame's: a card drawn
-        # where another was matches its position but not its look.
-        self._pair = (previous, grey) if previous is not None and previous.shape == grey.shape and abs(dy) < STILL else None
-        # On a schedule of its own (the same in a resumed run), the larger copy is searched anyway: small
-        # captions in low contrast (yellow on foliage) are invisible on the small one, which is then skipped.
+        shifts = _vertical_shifts(previous, grey) if previous is not None and any(l.box for l in self.open) else [0.0]
+        # On a schedule of its own (the same in a resumed run), the larger copy is searched instead of the
+        # small one: small captions in low contrast (yellow on foliage) are invisible on the small one.
         sweep = round(t / GATE_STEP) % SWEEP_EVERY == 0
-        boxes = []
-        if not sweep:
+        if not sweep and (rolled := self._roll(frame, previous, grey, shifts)) is not None:
+            self._settle(t, *rolled, scrolled=True)
+            self._unswept(frame)
+            return
+        if sweep:
+            image = frame.rgb(READ_WIDTH)
+            boxes = self.reader.detect(image)
+        else:
             # Sharpened: captions without a box, thin on a busy picture, stand out (27 of 30 cards found, not 25).
             boxes = self.reader.detect(cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0))
-        seen, unmatched = self._match(boxes, dy)
+        shifts.append(self.scroll)
+        dy = self._pick_shift(shifts, boxes, previous, grey)
+        seen, unread = self._match(boxes, dy)
         missing = [line for line in self.open if id(line) not in seen and line.text]
         missing += self._lost_lately(t)  # looked for once more (see `_read`)
         new: list[Line] = []
-        if unmatched or missing or sweep:
-            # Something new, or a line gone: detect again on the larger copy, which finds thin or low-contrast
-            # text the small one misses and gives whole boxes where the small one gives pieces; read only the
-            # boxes that match no open line.
-            image = frame.rgb(READ_WIDTH)
-            found, unread = self._match(self.reader.detect(image), dy)
-            for key, box in found.items():
-                seen.setdefault(key, box)
+        if unread or missing or sweep:
+            if not sweep:
+                # Something new, or a line gone: detect again on the larger copy, which finds thin or
+                # low-contrast text the small one misses and gives whole boxes where the small one gives
+                # pieces; read only the boxes that match no open line.
+                image = frame.rgb(READ_WIDTH)
+                larger = self.reader.detect(image)
+                if (better := self._pick_shift(shifts, larger, previous, grey)) != dy:  # more boxes to go by
+                    dy = better
+                    seen, _ = self._match(boxes, dy)
+                found, unread = self._match(larger, dy)
+                for key, box in found.items():
+                    seen.setdefault(key, box)
             new = self._read(image, unread, seen, t)
             if abs(dy) < STILL:
                 self._look_back(new)
             self.unswept = []
         else:
             self._unswept(frame)
+        self._settle(t, seen, new, scrolled=abs(dy) >= STILL)
+
+    def _settle(self, t: float, seen: dict[int, Box], new: list[Line], scrolled: bool) -> None:
+        """Open lines seen at `t` stay open (at their new boxes), the others close; `new` lines open."""
         still = []
         for line in self.open:
             if id(line) in seen:
@@ -139,6 +157,44 @@ class TextTracker:
             else:
                 self.done.append(line)
         self.open = still + new
+        self.rolling = t if scrolled else None
+
+    def _roll(self, frame: DecodedFrame, previous: np.ndarray | None, grey: np.ndarray,
+              shifts: list[float]) -> tuple[dict[int, Box], list[Line]] | None:
+        """A credits roll, once it is scrolling: every open line moved by the roll's shift and still looks
+        as it did is seen there, lines moved out of the picture are gone, and only the band the roll brought
+        in is searched on the larger copy (about a fifth of it), for the lines to read. The small copy is not
+        searched: a roll's thin lines are invisible on it. None where this does not hold (the roll stopped
+        or changed speed, a line changed): the frame is then searched whole."""
+        if previous is None or self.rolling is None or self.rolling < self.gates[-2] - 1e-6 or not self.open:
+            return None
+        dy = next((s for s in shifts if abs(s - self.scroll) <= ROLL_SPEED * abs(self.scroll)), None)
+        if dy is None:
+            return None
+        seen: dict[int, Box] = {}
+        for line in self.open:
+            if line.box is None:
+                return None
+            at = (line.box[0], line.box[1] + dy, line.box[2], line.box[3] + dy)
+            if (at[1] + at[3]) / 2 < 0 or (at[1] + at[3]) / 2 > 1:
+                continue  # scrolled out of the picture
+            inside = (at[0], max(at[1], 0.0), at[2], min(at[3], 1.0))
+            unmoved = (inside[0], inside[1] - dy, inside[2], inside[3] - dy)
+            if not _alike(_crop(previous, unmoved), _crop(grey, inside)):
+                return None
+            seen[id(line)] = at
+        tallest = max((line.box[3] - line.box[1] for line in self.open if line.box), default=0.05)
+        top, bottom = (1.0 + dy - ROLL_MARGIN * tallest, 1.0) if dy < 0 else (0.0, dy + ROLL_MARGIN * tallest)
+        image = frame.rgb(READ_WIDTH)
+        rows = image.shape[0]
+        first, last = max(0, int(top * rows)), min(rows, int(np.ceil(bottom * rows)))
+        band = [(b[0], (first + b[1] * (last - first)) / rows, b[2], (first + b[3] * (last - first)) / rows)
+                for b in self.reader.detect(image[first:last])]
+        self._pair = None
+        found, unread = self._match(band, dy)
+        seen.update(found)
+        self.scroll = dy
+        return seen, self._read(image, unread, seen, frame.time)
 
     def _match(self, boxes: list[Box], dy: float) -> tuple[dict[int, Box], list[Box]]:
         """Pair boxes with open lines (moved by `dy`): {id(line): box}, and the boxes left to read. A box
@@ -168,6 +224,23 @@ class TextTracker:
             else:
                 left.append(box)
         return seen, left
+
+    def _pick_shift(self, shifts: list[float], boxes: list[Box], previous: np.ndarray | None, grey: np.ndarray) -> float:
+        """The shift (of `shifts`, likeliest first) that pairs the most boxes with open lines: where a roll's
+        shift was measured weakly, the boxes confirm it rather than every line being read again."""
+        placed = [line.box for line in self.open if line.box is not None]
+        dy, most = shifts[0], -1
+        for shift in dict.fromkeys(shifts):
+            moved = [(b[0], b[1] + shift, b[2], b[3] + shift) for b in placed]
+            pairs = sum(1 for box in boxes if any(_iou(at, box) > MATCH_IOU for at in moved))
+            if pairs > most:
+                dy, most = shift, pairs
+        if abs(dy) >= STILL:
+            self.scroll = dy
+        # Where nothing scrolled, a box's pixels are compared with the previous gate frame's: a card drawn
+        # where another was matches its position but not its look.
+        self._pair = (previous, grey) if previous is not None and previous.shape == grey.shape and abs(dy) < STILL else None
+        return dy
 
     def _redrawn(self, box: Box) -> bool:
         """Whether the pixels at `box` now show another pattern than on the previous gate frame (see
@@ -313,7 +386,9 @@ def lines_at(conn: sqlite3.Connection, video_id: str, resume_time: float) -> tup
 def _alike(before: np.ndarray, now: np.ndarray) -> bool:
     """Whether two grey crops of one box show the same pattern: normalised correlation, so a fade (the same
     letters, more or less contrast) is alike, and other letters, or letters over a plain area, are not."""
-    if before.shape[0] < 3 or before.shape[1] < 6:
+    rows, cols = min(before.shape[0], now.shape[0]), min(before.shape[1], now.shape[1])  # crops of a moved box round apart
+    before, now = before[:rows, :cols], now[:rows, :cols]
+    if rows < 3 or cols < 6:
         return True
     a, b = before - before.mean(), now - now.mean()
     spread_a, spread_b = float(np.sqrt((a * a).mean())), float(np.sqrt((b * b).mean()))
@@ -344,10 +419,13 @@ def _iou(a: Box, b: Box) -> float:
     return inter / (_area(a) + _area(b) - inter) if inter else 0.0
 
 
-def _vertical_shift(previous: np.ndarray, current: np.ndarray) -> float:
-    """How far the picture moved down (fraction of its height) between two gate frames; 0 unless the
-    whole picture clearly moved together (a roll), so ordinary motion does not shift the boxes."""
+def _vertical_shifts(previous: np.ndarray, current: np.ndarray) -> list[float]:
+    """How far the picture may have moved down between two gate frames (fractions of its height), the likeliest
+    first: 0 unless the whole picture clearly moved together (a roll), so ordinary motion does not shift
+    the boxes; then the shift phase correlation measured where its peak is weak (the roll's background also
+    moves), for the boxes to confirm."""
     (dx, dy), response = cv2.phaseCorrelate(previous.astype(np.float32), current.astype(np.float32))
-    if response < 0.2 or abs(dx) > 2:
-        return 0.0
-    return dy / current.shape[0]
+    shift = dy / current.shape[0]
+    if abs(dx) > 2 or abs(shift) < STILL:
+        return [0.0]
+    return [shift, 0.0] if response >= 0.2 else [0.0, shift]

@@ -15,6 +15,7 @@ agrees on those seconds adds to the score."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -41,6 +42,8 @@ AGREEING_SOURCE = 0.5  # z added for each other source that agrees on the seed's
 EXACT_TEXT = 3.0  # z added when the text holds the query verbatim (spaces and case aside)
 FUZZY_FLOOR = 0.65  # fuzzy containment (0-1) below which the lexical bonus is only word overlap
 FUZZY_FULL = 0.85  # ... and from which it is full: one letter off in a six-letter name is 0.83
+CARD_GAP = 1.5  # line heights between two on-screen lines of one card
+CARD_SHARED = 0.5  # ... which are shown together for at least this share of the shorter one's span
 LEXICAL_SOURCES = ("ocr", "subtitle", "transcript", "caption")
 # A text embedding's z saturates above this: past it, meaning-alike is weaker evidence than words-alike
 # (MiniLM finds all short nonsense words alike, so a misread OCR scrap can sit 4 z above typical).
@@ -109,8 +112,37 @@ def _text_hits(store: Store, models: IndexModels, query: str, video_ids: Sequenc
         if text is None:
             continue
         bonus = _lexical_bonus(words, query, text.text, fuzzy=text.source in LEXICAL_SOURCES)
+        if text.source == "ocr" and bonus < EXACT_TEXT and (card := _card_text(store, videos[ref], ref, text)) != text.text:
+            # A card's lines are rows of their own: "Produced by" above "Ton Roosendaal" holds the query
+            # only read together.
+            bonus = max(bonus, _lexical_bonus(words, query, card))
         hits.append(Hit(videos[ref], text.start, text.end, text.source, z + bonus, text.text))
     return hits
+
+
+def _card_text(store: Store, video: str, ref: int, row) -> str:
+    """The on-screen line `row` read with the lines of its card: OCR rows shown over mostly the same
+    seconds, stacked within CARD_GAP line heights of it and overlapping it across; in reading order, which
+    is the order they appeared in, and top to bottom among lines that appeared together (a row's box is
+    where the line was when the row was written: a roll moves it)."""
+    box = row.meta.get("box")
+    if not box or len(box) != 4:
+        return row.text
+    height = box[3] - box[1]
+    lines = [(row.start, box[1], row.text)]
+    for other_ref, start, end, text, meta in store.conn.execute(
+        "SELECT id, start, end, text, meta FROM texts WHERE video_id=? AND source='ocr' AND start<? AND end>?",
+        (video, row.end, row.start),
+    ):
+        other = json.loads(meta).get("box")
+        if other_ref == ref or not other or len(other) != 4:
+            continue
+        shared = min(end, row.end) - max(start, row.start)
+        gap = max(other[1] - box[3], box[1] - other[3])
+        across = min(other[2], box[2]) - max(other[0], box[0])
+        if shared >= CARD_SHARED * min(end - start, row.end - row.start) and gap <= CARD_GAP * height and across > 0:
+            lines.append((start, other[1], text))
+    return " ".join(text for _, _, text in sorted(lines))
 
 
 def _saturate(z: float) -> float:
