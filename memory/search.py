@@ -112,22 +112,25 @@ def _text_hits(store: Store, models: IndexModels, query: str, video_ids: Sequenc
         if text is None:
             continue
         bonus = _lexical_bonus(words, query, text.text, fuzzy=text.source in LEXICAL_SOURCES)
-        if text.source == "ocr" and bonus < EXACT_TEXT and (card := _card_text(store, videos[ref], ref, text)) != text.text:
-            # A card's lines are rows of their own: "Produced by" above "Ton Roosendaal" holds the query
-            # only read together.
-            bonus = max(bonus, _lexical_bonus(words, query, card))
+        if text.source == "ocr" and bonus < EXACT_TEXT and len(card := _card_lines(store, videos[ref], ref, text)) > 1:
+            # A card's lines are rows of their own: "Produced by" above "Ton Roosendaal" holds the query only
+            # read together. The row's own line must be part of the match: in a roll, the lines around one
+            # line are not its card.
+            together = _lexical_bonus(words, query, " ".join(card))
+            if together > bonus and together > _lexical_bonus(words, query, " ".join(line for line in card if line != text.text)):
+                bonus = together
         hits.append(Hit(videos[ref], text.start, text.end, text.source, z + bonus, text.text))
     return hits
 
 
-def _card_text(store: Store, video: str, ref: int, row) -> str:
-    """The on-screen line `row` read with the lines of its card: OCR rows shown over mostly the same
+def _card_lines(store: Store, video: str, ref: int, row) -> list[str]:
+    """The on-screen line `row` with the lines of its card: OCR rows shown over mostly the same
     seconds, stacked within CARD_GAP line heights of it and overlapping it across; in reading order, which
     is the order they appeared in, and top to bottom among lines that appeared together (a row's box is
     where the line was when the row was written: a roll moves it)."""
     box = row.meta.get("box")
     if not box or len(box) != 4:
-        return row.text
+        return [row.text]
     height = box[3] - box[1]
     lines = [(row.start, box[1], row.text)]
     for other_ref, start, end, text, meta in store.conn.execute(
@@ -142,7 +145,7 @@ def _card_text(store: Store, video: str, ref: int, row) -> str:
         across = min(other[2], box[2]) - max(other[0], box[0])
         if shared >= CARD_SHARED * min(end - start, row.end - row.start) and gap <= CARD_GAP * height and across > 0:
             lines.append((start, other[1], text))
-    return " ".join(text for _, _, text in sorted(lines))
+    return [text for _, _, text in sorted(lines)]
 
 
 def _saturate(z: float) -> float:
