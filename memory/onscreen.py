@@ -171,6 +171,9 @@ class TextTracker:
         dy = next((s for s in shifts if abs(s - self.scroll) <= ROLL_SPEED * abs(self.scroll)), None)
         if dy is None:
             return None
+        # The previous frame moved by the shift, to a fraction of a pixel: thin letters 8 px high correlate
+        # ~0.4 with themselves half a pixel off.
+        moved = cv2.warpAffine(previous, np.float32([[1, 0, 0], [0, 1, dy * grey.shape[0]]]), grey.shape[::-1])
         seen: dict[int, Box] = {}
         for line in self.open:
             if line.box is None:
@@ -178,9 +181,7 @@ class TextTracker:
             at = (line.box[0], line.box[1] + dy, line.box[2], line.box[3] + dy)
             if (at[1] + at[3]) / 2 < 0 or (at[1] + at[3]) / 2 > 1:
                 continue  # scrolled out of the picture
-            inside = (at[0], max(at[1], 0.0), at[2], min(at[3], 1.0))
-            unmoved = (inside[0], inside[1] - dy, inside[2], inside[3] - dy)
-            if not _alike(_crop(previous, unmoved), _crop(grey, inside)):
+            if not _alike(_crop(moved, at), _crop(grey, at)):
                 return None
             seen[id(line)] = at
         tallest = max((line.box[3] - line.box[1] for line in self.open if line.box), default=0.05)
@@ -203,24 +204,25 @@ class TextTracker:
         seen: dict[int, Box] = {}
         left = []
         moved = [(line, (b[0], b[1] + dy, b[2], b[3] + dy)) for line in self.open if (b := line.box) is not None]
-        for box in boxes:
+        overlaps, ious = _pairwise(boxes, [at for _, at in moved])
+        for i, box in enumerate(boxes):
             if box[3] - box[1] < MIN_HEIGHT:
                 continue
             best, best_iou = None, MATCH_IOU
-            for line, at in moved:
-                iou = _iou(at, box)
-                if id(line) not in seen and iou > best_iou and box[2] - box[0] <= GROWN * (at[2] - at[0]) + 0.01:
-                    best, best_iou = line, iou
+            for j in np.flatnonzero(ious[i] > MATCH_IOU) if moved else ():
+                line, at = moved[j]
+                if id(line) not in seen and ious[i, j] > best_iou and box[2] - box[0] <= GROWN * (at[2] - at[0]) + 0.01:
+                    best, best_iou = line, ious[i, j]
             if best is not None:
                 if self._redrawn(box):  # other letters where the line was: new text to read
                     left.append(box)
                 else:
                     seen[id(best)] = box
                 continue
-            inside = [(line, at) for line, at in moved if _overlap(at, box) > 0]
-            if sum(_overlap(at, box) for _, at in inside) >= COVERED * _area(box) and not self._redrawn(box):
-                for line, at in inside:
-                    seen.setdefault(id(line), at)
+            inside = np.flatnonzero(overlaps[i] > 0) if moved else ()
+            if sum(overlaps[i, j] for j in inside) >= COVERED * _area(box) and not self._redrawn(box):
+                for j in inside:
+                    seen.setdefault(id(moved[j][0]), moved[j][1])
             else:
                 left.append(box)
         return seen, left
@@ -231,8 +233,8 @@ class TextTracker:
         placed = [line.box for line in self.open if line.box is not None]
         dy, most = shifts[0], -1
         for shift in dict.fromkeys(shifts):
-            moved = [(b[0], b[1] + shift, b[2], b[3] + shift) for b in placed]
-            pairs = sum(1 for box in boxes if any(_iou(at, box) > MATCH_IOU for at in moved))
+            _, iou = _pairwise(boxes, [(b[0], b[1] + shift, b[2], b[3] + shift) for b in placed])
+            pairs = int((iou > MATCH_IOU).any(axis=1).sum()) if iou.size else 0
             if pairs > most:
                 dy, most = shift, pairs
         if abs(dy) >= STILL:
@@ -412,6 +414,19 @@ def _overlap(a: Box, b: Box) -> float:
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     return w * h if w > 0 and h > 0 else 0.0
+
+
+def _pairwise(boxes: list[Box], others: list[Box]) -> tuple[np.ndarray, np.ndarray]:
+    """The overlap areas and IoUs of every box with every other (rows: `boxes`): a roll's screen holds
+    dozens of lines, matched against dozens of boxes on every gate frame."""
+    a = np.asarray(boxes, np.float64).reshape(-1, 4)[:, None, :]
+    b = np.asarray(others, np.float64).reshape(-1, 4)[None, :, :]
+    width = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
+    height = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
+    overlap = np.where((width > 0) & (height > 0), width * height, 0.0)
+    areas = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1]) + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    union = areas - overlap
+    return overlap, np.divide(overlap, union, out=np.zeros_like(overlap), where=(overlap > 0) & (union > 0))
 
 
 def _iou(a: Box, b: Box) -> float:
