@@ -110,7 +110,7 @@ class TextTracker:
         # On a schedule of its own (the same in a resumed run), the larger copy is searched instead of the
         # small one: small captions in low contrast (yellow on foliage) are invisible on the small one.
         sweep = round(t / GATE_STEP) % SWEEP_EVERY == 0
-        if not sweep and (rolled := self._roll(frame, previous, grey, shifts)) is not None:
+        if (rolled := self._roll(frame, previous, grey, shifts)) is not None:  # a sweep too: a roll fills the picture
             self._settle(t, *rolled, scrolled=True)
             self._unswept(frame)
             return
