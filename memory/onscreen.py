@@ -8,9 +8,11 @@ every line the same way). Only when a box matches no open line, or an open line 
 run again on a larger copy, and only its boxes that match no open line are *recognised*. Every SWEEP_EVERY
 gate frames the larger copy is searched instead of the small one, for small low-contrast captions the small
 copy cannot see; a line found on the larger copy starts at the earliest gate frame since the last such
-search on which it reads the same, and a line lost on one gate frame goes on when it is read again. So a
-card is read once, a roll once per line, and each line's span is the first to the last gate frame it was
-seen on. Where nothing scrolled, a box that matches a line's place (or lies inside one) but whose pixels no
+search on which it reads the same, and a line lost on one gate frame goes on when it is read again. Once a
+roll scrolls (its shift confirmed by the boxes where phase correlation is weak), each open line is checked
+by its pixels against the previous frame moved by the shift, and only the band the roll brought in is
+searched; its new lines are read on a thread of their own while the next frame is searched. So a card is
+read once, a roll once per line, and each line's span is the first to the last gate frame it was seen on. Where nothing scrolled, a box that matches a line's place (or lies inside one) but whose pixels no
 longer correlate with the previous gate frame's is new text: the next card drawn in the same place, or a
 tagline appearing inside a logo's box.
 
@@ -47,6 +49,7 @@ STILL = 0.002  # a vertical shift below this (fraction of the height) is no scro
 SAME_LOOK = 0.5  # normalised correlation of a box's pixels with the previous gate frame's below which it was redrawn
 FLAT = 4.0  # grey levels of spread below which a box's area is plain (no text)
 ROLL_SPEED = 0.2  # a roll whose shift changed by less than this share of it still rolls at its speed
+ROLL_CHANGED = 0.1  # share of a roll's lines that may look changed (they end) before the frame is searched whole
 ROLL_MARGIN = 2.0  # line heights above the band a roll brought in that are searched too (a line cut at the edge)
 SWEEP_EVERY = 4  # gate frames: every 2 s the larger copy is searched even when the small one saw nothing new
 
@@ -91,6 +94,9 @@ class TextTracker:
         self.committed_to = -np.inf  # the last checkpoint's resume time: rows before it are written
         self.scroll = 0.0  # the last vertical shift found between two gate frames (a roll keeps its speed)
         self.rolling: float | None = None  # the last gate frame on which the picture scrolled
+        self._reading: tuple[Future, float] | None = None  # a roll frame's reads, and the frame's time
+        self._reading_boxes: list[Box] | None = None
+        self._reads: ThreadPoolExecutor | None = None
 
     # -- the gate -------------------------------------------------------------------------------
     def feed(self, frame: DecodedFrame) -> None:
@@ -102,6 +108,7 @@ class TextTracker:
         if previous is not None and previous.shape == grey.shape:
             changed = np.count_nonzero(cv2.absdiff(grey, previous) > CHANGED_PIXEL)
             if changed < CHANGED_SHARE * grey.size:
+                self._resolve()
                 for line in self.open:
                     line.last = t
                 self._unswept(frame)
@@ -114,6 +121,7 @@ class TextTracker:
             self._settle(t, *rolled, scrolled=True)
             self._unswept(frame)
             return
+        self._resolve()
         if sweep:
             image = frame.rgb(READ_WIDTH)
             boxes = self.reader.detect(image)
@@ -171,31 +179,70 @@ class TextTracker:
         dy = next((s for s in shifts if abs(s - self.scroll) <= ROLL_SPEED * abs(self.scroll)), None)
         if dy is None:
             return None
-        # The previous frame moved by the shift, to a fraction of a pixel: thin letters 8 px high correlate
-        # ~0.4 with themselves half a pixel off.
-        moved = cv2.warpAffine(previous, np.float32([[1, 0, 0], [0, 1, dy * grey.shape[0]]]), grey.shape[::-1])
-        seen: dict[int, Box] = {}
-        for line in self.open:
-            if line.box is None:
-                return None
-            at = (line.box[0], line.box[1] + dy, line.box[2], line.box[3] + dy)
-            if (at[1] + at[3]) / 2 < 0 or (at[1] + at[3]) / 2 > 1:
-                continue  # scrolled out of the picture
-            if not _alike(_crop(moved, at), _crop(grey, at)):
-                return None
-            seen[id(line)] = at
-        tallest = max((line.box[3] - line.box[1] for line in self.open if line.box), default=0.05)
+        tallest = max((box[3] - box[1] for box in self._boxes()), default=0.05)
         top, bottom = (1.0 + dy - ROLL_MARGIN * tallest, 1.0) if dy < 0 else (0.0, dy + ROLL_MARGIN * tallest)
         image = frame.rgb(READ_WIDTH)
         rows = image.shape[0]
         first, last = max(0, int(top * rows)), min(rows, int(np.ceil(bottom * rows)))
         band = [(b[0], (first + b[1] * (last - first)) / rows, b[2], (first + b[3] * (last - first)) / rows)
                 for b in self.reader.detect(image[first:last])]
+        self._resolve()  # the lines read on the frame before, read beside this frame's detection
+        # The previous frame moved by the shift, to a fraction of a pixel: thin letters 8 px high correlate
+        # ~0.4 with themselves half a pixel off.
+        moved = cv2.warpAffine(previous, np.float32([[1, 0, 0], [0, 1, dy * grey.shape[0]]]), grey.shape[::-1])
+        seen: dict[int, Box] = {}
+        changed = 0
+        for line in self.open:
+            if line.box is None:
+                return None
+            at = (line.box[0], line.box[1] + dy, line.box[2], line.box[3] + dy)
+            if (at[1] + at[3]) / 2 < 0 or (at[1] + at[3]) / 2 > 1:
+                continue  # scrolled out of the picture
+            if _alike(_crop(moved, at), _crop(grey, at)):
+                seen[id(line)] = at
+            else:
+                changed += 1
+        # A line or two of a dense roll that no longer look the same end there; more, and the roll is over.
+        if changed > ROLL_CHANGED * (len(seen) + changed):
+            return None
         self._pair = None
         found, unread = self._match(band, dy)
         seen.update(found)
         self.scroll = dy
-        return seen, self._read(image, unread, seen, frame.time)
+        if unread:
+            # Read on a thread of its own while the next frame is searched; `_resolve` adds the lines.
+            self._reading = (self._reader_thread().submit(self.reader.recognise, image, unread), frame.time)
+            self._reading_boxes = unread
+        return seen, []
+
+    def _boxes(self) -> list[Box]:
+        """Where the open lines are, and the lines still being read."""
+        return [line.box for line in self.open if line.box] + (self._reading_boxes or [])
+
+    def _reader_thread(self) -> ThreadPoolExecutor:
+        if self._reads is None:
+            self._reads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="videoqa-ocr-ahead")
+        return self._reads
+
+    def _resolve(self) -> None:
+        """Add the lines of the last roll frame's reads, as `_read` would have on that frame: a line that
+        reads as a line lost on that frame goes on, the rest are new."""
+        if self._reading is None:
+            return
+        (future, t), self._reading, self._reading_boxes = self._reading, None, None
+        for result in future.result():
+            lost = next((line for line in self._lost_lately(t)
+                         if result.text and same_words(line.text, result.text, SAME_LINE)), None)
+            if lost is not None:
+                self.done.remove(lost)
+                lost.last, lost.box = t, result.box
+                self.open.append(lost)
+            else:
+                self.open.append(Line(result.text, result.box, t, t))
+
+    def close(self) -> None:
+        if self._reads is not None:
+            self._reads.shutdown(wait=True)
 
     def _match(self, boxes: list[Box], dy: float) -> tuple[dict[int, Box], list[Box]]:
         """Pair boxes with open lines (moved by `dy`): {id(line): box}, and the boxes left to read. A box
@@ -307,6 +354,7 @@ class TextTracker:
     def rows(self, before: float) -> TextRows:
         """Rows for everything seen on gate frames before `before` (the checkpoint's resume time): a run
         resumed there sees the rest again, so nothing after it may be written now."""
+        self._resolve()
         self.committed_to = max(self.committed_to, before)
         earlier = [g for g in self.gates if g < before - 1e-6]
         if not earlier:
@@ -369,6 +417,7 @@ class TextThread:
     def close(self) -> None:
         self._error = self._error or _Closed()  # frames still queued are skipped
         self._pool.shutdown(wait=True)
+        self.tracker.close()
 
 
 class _Closed(Exception):
