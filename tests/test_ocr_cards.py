@@ -238,3 +238,34 @@ def test_a_faint_caption_is_found_from_when_it_appears(tmp_path, footage, first,
     slack = GATE_STEP + 1.0 / rate + 1e-6
     assert len(rows) == 1, [r.text for r in rows]
     assert abs(rows[0].start - caption.start) <= slack and abs(rows[0].end - caption.end) <= slack, rows[0]
+
+
+def test_a_real_roll_is_read_once_per_line_where_its_background_moves_too():
+    """bbb.mp4's credits, 500-520 s: the roll moves ~13 px a gate frame while its background moves as well, so
+    phase correlation's peak is weak (0.06-0.16 from 508 s). The boxes confirm the shift, the roll's lines are
+    followed by their pixels, and only the band it brings in is searched and read: each line read once
+    (before: 2.3 reads a row, every line on screen read again on each frame from 508 s)."""
+    from videoqa.memory.onscreen import TextTracker
+    from videoqa.memory.probe import check_video
+    from videoqa.memory.readers import PyAVReader
+    from videoqa.models.rapidocr_reader import RapidOcrReader
+
+    path, info = check_video(VIDEOS / "moviepy" / "bbb.mp4")
+    reader = RapidOcrReader()
+    read = []
+    recognise = reader.recognise
+    reader.recognise = lambda image, boxes: read.extend(boxes) or recognise(image, boxes)  # counts, reads for real
+    tracker = TextTracker(reader)
+    next_gate = 500.0
+    for frame in PyAVReader(path, info).iter_frames(start_time=500.0):
+        if frame.time > 520.0:
+            break
+        if frame.time >= next_gate - 1e-6:
+            tracker.feed(frame)
+            next_gate += GATE_STEP
+    rows = tracker.rows(math.inf).new
+    tracker.close()
+    texts = [row.row.text for row in rows]
+    assert len(rows) >= 60, texts  # the roll shows ~3 new lines a second
+    assert len(read) <= 1.25 * len(rows), (len(read), len(rows))
+    assert sum("Valenza" in text for text in texts) >= 3  # a name credited in several roles stays several rows
