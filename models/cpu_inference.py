@@ -11,6 +11,7 @@ Runtime does with one intra-op thread, and runs on the thread that makes it."""
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -47,11 +48,9 @@ _core_lock = threading.Lock()
 
 def _openvino(path: Path, float32: bool) -> OnnxModel:
     global _core
-    import openvino
-
     with _core_lock:
         if _core is None:
-            _core = openvino.Core()
+            _core = _import_openvino().Core()
         model = _core.read_model(str(path))
     config = {
         # One thread, one stream: the call then runs on the calling thread, as with ONNX Runtime.
@@ -70,6 +69,26 @@ def _openvino(path: Path, float32: bool) -> OnnxModel:
         return [outputs[i] for i in range(len(outputs))]
 
     return run
+
+
+def _import_openvino():
+    """`openvino`, without its model converter (`openvino.tools.ovc`), which nothing here uses and which, on
+    import, sends a usage event from a process forked off a helper thread, and writes a client id under
+    ~/intel. Forked while ingest's other threads were importing, the process hung for good (seen on
+    `videoqa index` of the TED clip). The package skips the converter when it cannot be imported; it is
+    importable again afterwards, for code that wants it."""
+    if "openvino" in sys.modules:
+        return sys.modules["openvino"]
+    converter = "openvino.tools.ovc"
+    blocked = converter not in sys.modules
+    if blocked:
+        sys.modules[converter] = None  # type: ignore[assignment]  (makes its import raise ImportError)
+    try:
+        import openvino
+    finally:
+        if blocked and sys.modules.get(converter, 0) is None:
+            del sys.modules[converter]
+    return openvino
 
 
 def _onnxruntime(path: Path) -> OnnxModel:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -60,3 +63,28 @@ def test_two_threads_calling_one_model_get_their_own_results():
     for t in threads:
         t.join()
     assert len(calls) == 2 * 3 * len(inputs) and wrong == []
+
+
+def test_openvino_loads_without_its_converter_telemetry(tmp_path):
+    """Importing `openvino` imports its model converter, which sends a usage event from a process forked off a
+    thread of its own (a fork beside ingest's importing threads hung `videoqa index` for good) and writes a
+    client id under ~/intel. Loaded through videoqa, no telemetry module is imported, no thread is started and
+    nothing is written under HOME; the converter is still importable afterwards."""
+    script = (
+        "import sys, threading\n"
+        "from videoqa.models.rapidocr_reader import RapidOcrReader\n"
+        "reader = RapidOcrReader(); reader.loaded()\n"
+        "import os; wrote = os.path.exists(os.path.expanduser('~/intel'))\n"
+        "print(reader.backend, 'openvino_telemetry' in sys.modules, threading.active_count(), wrote)\n"
+        "from openvino.tools.ovc import convert_model  # sends its event now: the user's choice\n"
+        "print('converter importable')\n"
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()[:2]
+    # the reader's helper thread is started lazily, so only the main thread runs after loading
+    assert first == "OpenVINO False 1 False", result.stdout
+    assert second == "converter importable"
