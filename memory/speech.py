@@ -4,8 +4,6 @@ loses at most the window it was in, and a resumed one skips the windows already 
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +40,6 @@ class SpeechWorker:
     windows: int = 0  # windows transcribed by this run
 
     def run(self) -> None:
-        _yield_to_the_picture()
         for window in audio_windows(self.path, WINDOW_SECONDS, set(self.skip)):
             if self.stop.is_set():
                 return
@@ -57,19 +54,3 @@ class SpeechWorker:
             self.position = window.start + length
         if not self.stop.is_set():
             self.commit(Checkpoint(embedders=self.embedders, stage_done=STAGE))
-
-
-SPEECH_NICENESS = 10  # Linux scheduling weight ~1/10 of the picture's threads when both want a core
-
-
-def _yield_to_the_picture() -> None:
-    """Lower this thread's priority (Linux: a thread is a task of its own, and the threads Whisper starts
-    from it inherit it). The picture's pass has stretches that one thread bounds (OCR of a credits roll),
-    while speech can run in any order: run first, it slowed the picture's start and left a core idle in
-    the roll; run in the gaps, the same work finishes sooner (bbb.mp4, three CLI runs each: 34.7 -> 33.3 s)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SPEECH_NICENESS)
-    except OSError:  # not permitted here: speech runs at the picture's priority, as before
-        pass
