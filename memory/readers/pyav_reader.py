@@ -59,9 +59,8 @@ def _shrunk(plane: np.ndarray, width: int, height: int) -> np.ndarray:
     """`plane` averaged down to width x height. Four or more times larger, every other pixel is skipped first:
     the average over what is left differs little (the detectors compare whole-frame statistics), and reading
     a quarter of the pixels halves the cost on every frame of the video."""
-    step = 4 if plane.shape[1] >= 8 * width and plane.shape[0] >= 8 * height else 2 if plane.shape[1] >= 4 * width and plane.shape[0] >= 4 * height else 1
-    if step > 1:
-        plane = plane[::step, ::step]
+    if plane.shape[1] >= 4 * width and plane.shape[0] >= 4 * height:
+        plane = plane[::2, ::2]
     return cv2.resize(plane, (width, height), interpolation=cv2.INTER_AREA)
 
 
