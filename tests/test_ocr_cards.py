@@ -19,7 +19,7 @@ from videoqa.memory.textmatch import fuzzy_containment
 from . import text_cards
 from .conftest import VIDEOS, kill_index_when, run_cli, run_cli_json
 
-# Recall measured: 50 of 50 cards found top-1, with their exact words and with one letter changed; 346 and 344
+# Recall measured: 50 of 50 cards found top-1, with their exact words and with one letter changed; 347 and 344
 # of 350 over this seed and six others. Small yellow captions without a box on bright, busy footage are invisible on
 # the gate's 320-px copy: the sweep of the 640-px copy every 2 s finds them (46 of 50 without it), reading
 # the frames before gives their start, and a line missed on one gate frame goes on when read again. The
