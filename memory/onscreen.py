@@ -12,9 +12,10 @@ search on which it reads the same, and a line lost on one gate frame goes on whe
 roll scrolls (its shift confirmed by the boxes where phase correlation is weak), each open line is checked
 by its pixels against the previous frame moved by the shift, and only the band the roll brought in is
 searched; its new lines are read on a thread of their own while the next frame is searched. So a card is
-read once, a roll once per line, and each line's span is the first to the last gate frame it was seen on. Where nothing scrolled, a box that matches a line's place (or lies inside one) but whose pixels no
-longer correlate with the previous gate frame's is new text: the next card drawn in the same place, or a
-tagline appearing inside a logo's box.
+read once, a roll once per line, and each line's span is the first to the last gate frame it was seen on.
+Where nothing scrolled, a box that matches a line's place (or lies inside one) but whose pixels no longer
+correlate with the previous gate frame's is new text: the next card drawn in the same place, or a tagline
+appearing inside a logo's box.
 
 Resume: lines open at the resume point are rebuilt from the OCR rows already in the store (their end is the
 last gate frame they were seen on); the first frame after resume is read in full and matched to them by words.
@@ -94,8 +95,7 @@ class TextTracker:
         self.committed_to = -np.inf  # the last checkpoint's resume time: rows before it are written
         self.scroll = 0.0  # the last vertical shift found between two gate frames (a roll keeps its speed)
         self.rolling: float | None = None  # the last gate frame on which the picture scrolled
-        self._reading: tuple[Future, float] | None = None  # a roll frame's reads, and the frame's time
-        self._reading_boxes: list[Box] | None = None
+        self._reading: tuple[Future, float, list[Box]] | None = None  # a roll frame's reads: lines, time, boxes
         self._reads: ThreadPoolExecutor | None = None
 
     # -- the gate -------------------------------------------------------------------------------
@@ -211,13 +211,12 @@ class TextTracker:
         self.scroll = dy
         if unread:
             # Read on a thread of its own while the next frame is searched; `_resolve` adds the lines.
-            self._reading = (self._reader_thread().submit(self.reader.recognise, image, unread), frame.time)
-            self._reading_boxes = unread
+            self._reading = (self._reader_thread().submit(self.reader.recognise, image, unread), frame.time, unread)
         return seen, []
 
     def _boxes(self) -> list[Box]:
         """Where the open lines are, and the lines still being read."""
-        return [line.box for line in self.open if line.box] + (self._reading_boxes or [])
+        return [line.box for line in self.open if line.box] + (self._reading[2] if self._reading else [])
 
     def _reader_thread(self) -> ThreadPoolExecutor:
         if self._reads is None:
@@ -229,7 +228,7 @@ class TextTracker:
         reads as a line lost on that frame goes on, the rest are new."""
         if self._reading is None:
             return
-        (future, t), self._reading, self._reading_boxes = self._reading, None, None
+        (future, t, _), self._reading = self._reading, None
         for result in future.result():
             lost = next((line for line in self._lost_lately(t)
                          if result.text and same_words(line.text, result.text, SAME_LINE)), None)
@@ -241,6 +240,7 @@ class TextTracker:
                 self.open.append(Line(result.text, result.box, t, t))
 
     def close(self) -> None:
+        """Let the roll's reading thread go (after the reads it holds)."""
         if self._reads is not None:
             self._reads.shutdown(wait=True)
 
