@@ -106,13 +106,14 @@ def _text_hits(store: Store, models: IndexModels, query: str, video_ids: Sequenc
     texts = store.text_rows(list(similarity))
     videos = _text_videos(store, list(texts))
     words = _words(query)
+    layouts: dict[str, _OcrLayout] = {}  # per video, loaded once per search
     hits = []
     for ref, z in similarity.items():
         text = texts.get(ref)
         if text is None:
             continue
         bonus = _lexical_bonus(words, query, text.text, fuzzy=text.source in LEXICAL_SOURCES)
-        if text.source == "ocr" and bonus < EXACT_TEXT and len(card := _card_lines(store, videos[ref], ref, text)) > 1:
+        if text.source == "ocr" and bonus < EXACT_TEXT and len(card := _card_lines(layouts, store, videos[ref], ref, text)) > 1:
             # A card's lines are rows of their own: "Produced by" above "Ton Roosendaal" holds the query only
             # read together. The row's own line must be part of the match: in a roll, the lines around one
             # line are not its card.
@@ -123,7 +124,30 @@ def _text_hits(store: Store, models: IndexModels, query: str, video_ids: Sequenc
     return hits
 
 
-def _card_lines(store: Store, video: str, ref: int, row) -> list[str]:
+@dataclass
+class _OcrLayout:
+    """One video's OCR rows as arrays: where each line was (its box when its row was written) and when."""
+
+    ids: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    boxes: np.ndarray  # rows of x0, y0, x1, y1
+    texts: list[str]
+
+    @classmethod
+    def load(cls, store: Store, video: str) -> "_OcrLayout":
+        rows = []
+        for ref, start, end, text, meta in store.conn.execute(
+                "SELECT id, start, end, text, meta FROM texts WHERE video_id=? AND source='ocr'", (video,)):
+            box = json.loads(meta).get("box")
+            if box and len(box) == 4:
+                rows.append((ref, start, end, text, box))
+        return cls(np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.float64),
+                   np.array([r[2] for r in rows], np.float64), np.array([r[4] for r in rows], np.float64).reshape(-1, 4),
+                   [r[3] for r in rows])
+
+
+def _card_lines(layouts: dict[str, _OcrLayout], store: Store, video: str, ref: int, row) -> list[str]:
     """The on-screen line `row` with the lines of its card: OCR rows shown over mostly the same
     seconds, stacked within CARD_GAP line heights of it and overlapping it across; in reading order, which
     is the order they appeared in, and top to bottom among lines that appeared together (a row's box is
@@ -131,20 +155,17 @@ def _card_lines(store: Store, video: str, ref: int, row) -> list[str]:
     box = row.meta.get("box")
     if not box or len(box) != 4:
         return [row.text]
-    height = box[3] - box[1]
-    lines = [(row.start, box[1], row.text)]
-    for other_ref, start, end, text, meta in store.conn.execute(
-        "SELECT id, start, end, text, meta FROM texts WHERE video_id=? AND source='ocr' AND start<? AND end>?",
-        (video, row.end, row.start),
-    ):
-        other = json.loads(meta).get("box")
-        if other_ref == ref or not other or len(other) != 4:
-            continue
-        shared = min(end, row.end) - max(start, row.start)
-        gap = max(other[1] - box[3], box[1] - other[3])
-        across = min(other[2], box[2]) - max(other[0], box[0])
-        if shared >= CARD_SHARED * min(end - start, row.end - row.start) and gap <= CARD_GAP * height and across > 0:
-            lines.append((start, other[1], text))
+    if video not in layouts:
+        layouts[video] = _OcrLayout.load(store, video)
+    layout = layouts[video]
+    others = layout.boxes
+    shared = np.minimum(layout.ends, row.end) - np.maximum(layout.starts, row.start)
+    gap = np.maximum(others[:, 1] - box[3], box[1] - others[:, 3])
+    across = np.minimum(others[:, 2], box[2]) - np.maximum(others[:, 0], box[0])
+    card = ((layout.starts < row.end) & (layout.ends > row.start) & (layout.ids != ref) & (across > 0)
+            & (shared >= CARD_SHARED * np.minimum(layout.ends - layout.starts, row.end - row.start))
+            & (gap <= CARD_GAP * (box[3] - box[1])))
+    lines = [(row.start, box[1], row.text)] + [(layout.starts[i], others[i, 1], layout.texts[i]) for i in np.flatnonzero(card)]
     return [text for _, _, text in sorted(lines)]
 
 
