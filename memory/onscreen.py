@@ -7,8 +7,8 @@ against the open lines, after undoing a vertical scroll measured by phase correl
 every line the same way). Only when a box matches no open line, or an open line has no box, does detection
 run again on a larger copy, and only its boxes that match no open line are *recognised*. Every SWEEP_EVERY
 gate frames the larger copy is searched instead of the small one, for small low-contrast captions the small
-copy cannot see; a line found on the larger copy starts at the earliest gate frame since the last such
-search on which it reads the same, and a line lost on one gate frame goes on when it is read again. Once a
+copy cannot see; a line found on the larger copy starts at the earliest of the last LOOK_BACK gate frames
+on which it reads the same, and a line lost on one gate frame goes on when it is read again. Once a
 roll scrolls (its shift confirmed by the boxes where phase correlation is weak), each open line is checked
 by its pixels against the previous frame moved by the shift, and only the band the roll brought in is
 searched; its new lines are read on a thread of their own while the next frame is searched. So a card is
@@ -53,6 +53,7 @@ ROLL_SPEED = 0.2  # a roll whose shift changed by less than this share of it sti
 ROLL_CHANGED = 0.1  # share of a roll's lines that may look changed (they end) before the frame is searched whole
 ROLL_MARGIN = 2.0  # line heights above the band a roll brought in that are searched too (a line cut at the edge)
 SWEEP_EVERY = 4  # gate frames: every 2 s the larger copy is searched even when the small one saw nothing new
+LOOK_BACK = 6  # gate frames (3 s, the longest card) over which a new line's start is looked for
 
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 as fractions of the frame
@@ -91,7 +92,7 @@ class TextTracker:
         self.previous: np.ndarray | None = None
         self.gates: list[float] = []  # recent gate frame times
         self._pair: tuple[np.ndarray, np.ndarray] | None = None  # (previous, current) grey gate frames, when nothing scrolled
-        self.unswept: list[DecodedFrame] = []  # gate frames since the last search of the larger copy
+        self.recent: list[DecodedFrame] = []  # the last LOOK_BACK gate frames, where a new line's start is looked for
         self.committed_to = -np.inf  # the last checkpoint's resume time: rows before it are written
         self.scroll = 0.0  # the last vertical shift found between two gate frames (a roll keeps its speed)
         self.rolling: float | None = None  # the last gate frame on which the picture scrolled
@@ -111,7 +112,7 @@ class TextTracker:
                 self._resolve()
                 for line in self.open:
                     line.last = t
-                self._unswept(frame)
+                self._remember(frame)
                 return
         shifts = _vertical_shifts(previous, grey) if previous is not None and any(l.box for l in self.open) else [0.0]
         # On a schedule of its own (the same in a resumed run), the larger copy is searched instead of the
@@ -119,7 +120,7 @@ class TextTracker:
         sweep = round(t / GATE_STEP) % SWEEP_EVERY == 0
         if (rolled := self._roll(frame, previous, grey, shifts)) is not None:  # a sweep too: a roll fills the picture
             self._settle(t, *rolled, scrolled=True)
-            self._unswept(frame)
+            self._remember(frame)
             return
         self._resolve()
         if sweep:
@@ -150,9 +151,9 @@ class TextTracker:
             new = self._read(image, unread, seen, t)
             if abs(dy) < STILL:
                 self._look_back(new)
-            self.unswept = []
-        else:
-            self._unswept(frame)
+                if self.rolling is None:  # lines of a roll that stopped moved on: not read where they were
+                    self._still_read(image, seen)
+        self._remember(frame)
         self._settle(t, seen, new, scrolled=abs(dy) >= STILL)
 
     def _settle(self, t: float, seen: dict[int, Box], new: list[Line], scrolled: bool) -> None:
@@ -298,17 +299,19 @@ class TextTracker:
             return False
         return not _alike(*(_crop(image, box) for image in self._pair))
 
-    def _unswept(self, frame: DecodedFrame) -> None:
-        self.unswept = [*self.unswept, frame][-SWEEP_EVERY:]
+    def _remember(self, frame: DecodedFrame) -> None:
+        self.recent = [*self.recent, frame][-LOOK_BACK:]
 
     def _look_back(self, new: list[Line]) -> None:
-        """A line first found on the larger copy may have been on screen since an earlier gate frame that
-        only the small copy was searched on: its start goes back over the frames on which its box, read on
-        the larger copy, reads as the same words (not before the last checkpoint, whose rows are written).
+        """A line first found on the larger copy may have been on screen since an earlier gate frame: only
+        the small copy was searched there, or the larger copy's detection, which flickers on busy footage,
+        missed it or cut it short ("Sumr" for "Summit"). Its start goes back over the last LOOK_BACK frames
+        on which its box, read on the larger copy, reads as the same words (not before the last
+        checkpoint, whose rows are written).
         Pixels alone do not tell: over moving foliage a faint caption's box never correlates, and over a
         still room the room alone correlates with the room plus caption."""
         extending = [line for line in new if line.text]  # a box that read as no text needs no start
-        for frame in reversed([f for f in self.unswept if f.time >= self.committed_to - 1e-6]):
+        for frame in reversed([f for f in self.recent if f.time >= self.committed_to - 1e-6]):
             if not extending:
                 return
             earlier = frame.rgb(READ_WIDTH)
@@ -317,6 +320,15 @@ class TextTracker:
                          if read.text and same_words(line.text, read.text, SAME_LINE)]
             for line in extending:
                 line.first = frame.time
+
+    def _still_read(self, image: np.ndarray, seen: dict[int, Box]) -> None:
+        """Open lines that no box matched stay where their box, read on the larger copy, still reads as the
+        same words: detection of a faint caption on busy footage misses it for a second or two before it
+        goes (a row ended 1.1 s early), and a line that is gone reads as something else or as nothing."""
+        lost = [line for line in self.open if id(line) not in seen and line.text and line.box is not None]
+        for line, read in zip(lost, self.reader.recognise(image, [line.box for line in lost])):
+            if read.text and same_words(line.text, read.text, SAME_LINE):
+                seen[id(line)] = line.box
 
     def _read(self, image: np.ndarray, boxes: list[Box], seen: dict[int, Box], t: float) -> list[Line]:
         new = []
