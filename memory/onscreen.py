@@ -33,7 +33,7 @@ import numpy as np
 
 from .readers import DecodedFrame
 from .store import NewText, TextRow
-from .textmatch import same_words
+from .textmatch import same_words, squash
 
 GATE_STEP = 0.5  # seconds between gate frames (the issue asks for at least 2 per second)
 GATE_WIDTH = 320  # text detection runs on frames this wide (~8 ms each)
@@ -336,6 +336,8 @@ class TextTracker:
             twin = self._same_text(result.text, seen) if result.text else None
             if twin is not None:  # the same words where the box match failed (or a line rebuilt on resume)
                 seen[id(twin)] = result.box
+                if twin.row is None and len(squash(result.text)) > len(squash(twin.text)):
+                    twin.text = result.text  # detection cut the line short at first ("GEON" for "PIGEON")
             elif result.text and (missed := self._missed_once(result.text, result.box, t)) is not None:
                 # Detection of a faint caption on busy footage flickers: missed on one gate frame, the line
                 # goes on rather than starting a second row.
