@@ -56,19 +56,40 @@ class FasterWhisperRecognizer(LazyModel):
     def transcribe(self, audio: np.ndarray, sample_rate: int = 16000) -> list[SpeechSegment]:
         assert sample_rate == 16000, "faster-whisper takes 16 kHz mono"
         model = self.loaded()
-        if self.vad and not _speech_in(audio):
+        speech = _speech(audio) if self.vad else None
+        if speech == []:
             # Whisper pays a full encoder pass even for a window without speech (~0.7 s each): most of the
             # speech CPU of a film with a music score. The VAD alone costs ~0.07 s a minute.
             return []
-        segments, _ = model.transcribe(audio, vad_filter=self.vad, beam_size=1, condition_on_previous_text=False)
+        segments, _ = model.transcribe(audio, vad_filter=self.vad, beam_size=1, condition_on_previous_text=False,
+                                       language=_language(model, audio, speech))
         return [SpeechSegment(float(s.start), float(s.end), s.text.strip()) for s in segments if s.text.strip()]
+
+
+def _language(model, audio: np.ndarray, speech: list[dict] | None) -> str | None:
+    """The language of the first 30 s Whisper will read, detected from the very encoding it then makes of
+    them (`_LastEncoding` gives it back): the first piece of the speech, `speech` (VAD timestamps) put
+    together as faster-whisper does, with its last feature frame dropped as faster-whisper's transcription
+    drops it. Left to faster-whisper, detection keeps that frame, so with less than 30 s of speech the two
+    encodings differed and the encoder ran twice; from 30 s on, the language found is the same."""
+    if not model.model.is_multilingual:
+        return None
+    from faster_whisper.audio import pad_or_trim
+    from faster_whisper.vad import collect_chunks
+
+    if speech is not None:
+        audio = np.concatenate(collect_chunks(audio, speech)[0])
+    features = model.feature_extractor(audio)
+    first = pad_or_trim(features[:, : min(model.feature_extractor.nb_max_frames, features.shape[-1] - 1)])
+    token, _ = model.model.detect_language(model.encode(first))[0][0]  # the likeliest, as "<|en|>"
+    return token[2:-2]
 
 
 class _LastEncoding:
     """faster-whisper's `encode`, which gives the same output again for the same input without running the
-    encoder. Where no language is given, faster-whisper encodes the first 30 s once to detect the language
-    and again to transcribe them: with 30 s of speech or more the two inputs are the same array, and that
-    second pass was a third of the encoder's work on a minute of talk."""
+    encoder: language detection (`_language`) encodes the first 30 s, and the transcription then encodes
+    the same array again. That second pass was a third of the encoder's work on a minute of talk, and half
+    of it on a window with a few seconds of speech."""
 
     def __init__(self, encode: Callable[[np.ndarray], object]) -> None:
         self._encode = encode
@@ -86,7 +107,8 @@ class _LastEncoding:
             return output
 
 
-def _speech_in(audio: np.ndarray) -> bool:
+def _speech(audio: np.ndarray) -> list[dict]:
+    """Where the VAD hears speech (sample offsets), with the options faster-whisper's own VAD filter uses."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    return bool(get_speech_timestamps(audio, VadOptions()))
+    return get_speech_timestamps(audio, VadOptions())

@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 from videoqa.memory.audio import audio_windows
+from videoqa.models.base import SpeechSegment
 from videoqa.models.whisper import FasterWhisperRecognizer
 
 from .conftest import video_path
 
 
-def test_a_minute_of_talk_skips_the_encoder_pass_language_detection_repeats_and_reads_the_same():
+def test_each_piece_of_speech_is_encoded_once_and_reads_as_faster_whisper_alone_reads_it():
     recognizer = FasterWhisperRecognizer()
     model = recognizer.loaded()
     reusing = model.encode
-    samples = next(audio_windows(video_path("ted"), 60.0)).samples  # ~55 s of speech: two 30-s pieces
-    transcript = recognizer.transcribe(samples)
-    passes = reusing.runs
+    # ~55 s of speech (two 30-s pieces), then the last 1.7 s of the talk (one piece).
+    windows = [w.samples for w in audio_windows(video_path("ted"), 60.0)]
+    assert len(windows) == 2
+
+    ours, our_passes = [], []
+    for samples in windows:
+        before = reusing.runs
+        ours.append(recognizer.transcribe(samples))
+        our_passes.append(reusing.runs - before)
 
     stock_passes = 0
 
-    def stock(features):  # faster-whisper's own encoder, counted
+    def stock_encode(features):  # faster-whisper's own encoder, counted, nothing reused
         nonlocal stock_passes
         stock_passes += 1
         return reusing._encode(features)
 
-    model.encode = stock
-    assert recognizer.transcribe(samples) == transcript
-    assert len(transcript) >= 5 and "decades" in " ".join(s.text for s in transcript)
-    assert passes == stock_passes - 1 == 2  # language detection's pass is the first piece's
+    model.encode = stock_encode
+    stock, passes = [], []
+    for samples in windows:  # faster-whisper on its own: it detects the language itself
+        stock_passes = 0
+        segments, _ = model.transcribe(samples, vad_filter=True, beam_size=1, condition_on_previous_text=False)
+        stock.append([SpeechSegment(float(s.start), float(s.end), s.text.strip()) for s in segments if s.text.strip()])
+        passes.append(stock_passes)
+
+    assert ours == stock
+    assert len(ours[0]) >= 5 and "decades" in " ".join(s.text for s in ours[0])
+    assert our_passes == [2, 1] and passes == [3, 2]  # language detection's pass is the first piece's
