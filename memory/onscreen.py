@@ -8,10 +8,11 @@ every line the same way). Only when a box matches no open line, or an open line 
 run again on a larger copy, and only its boxes that match no open line are *recognised*. Every SWEEP_EVERY
 gate frames the larger copy is searched instead of the small one, for small low-contrast captions the small
 copy cannot see; a line found on the larger copy starts at the earliest of the last LOOK_BACK gate frames
-on which it reads the same, and a line lost on one gate frame goes on when it is read again. Once a
-roll scrolls (its shift confirmed by the boxes where phase correlation is weak), each open line is checked
-by its pixels against the previous frame moved by the shift, and only the band the roll brought in is
-searched; its new lines are read on a thread of their own while the next frame is searched. So a card is
+on which it reads the same, a line no box matches goes on while its box still reads the same, and a line
+lost on one gate frame goes on when it is read again. Once a roll scrolls (its shift confirmed by the boxes
+where phase correlation is weak), each open line is checked by its pixels against the previous frame moved
+by the shift, and only the band the roll brought in is searched; its new lines are read on a thread of
+their own while the next frame is searched. So a card is
 read once, a roll once per line, and each line's span is the first to the last gate frame it was seen on.
 Where nothing scrolled, a box that matches a line's place (or lies inside one) but whose pixels no longer
 correlate with the previous gate frame's is new text: the next card drawn in the same place, or a tagline
