@@ -183,10 +183,12 @@ def test_a_line_that_a_quoted_query_holds_outranks_a_line_sharing_a_few_of_its_w
     ("univtg/charades.mp4", 0.0, "Nickel Chisel Paddle", True),  # over a still room
     # Misses of random card videos over foliage, where the 640-px copy's detection flickers: it cut "Summit"
     # short at first ("Sumr", so the whole word was first read 2.3 s late), lost most of "DOLPHIN" for 1.5 s,
-    # and found "GEON" of "PIGEON" first (the line was then kept under that text).
+    # found "GEON" of "PIGEON" first (the line was then kept under that text), and found "CRYSTAL" on no
+    # frame of the plain copy (on all of the sharpened one).
     ("moviepy/bbb.mp4", 391.0, "Summit", False),
     ("moviepy/bbb.mp4", 366.0, "DOLPHIN", False),
     ("moviepy/bbb.mp4", 99.8, "PIGEON", False),
+    ("moviepy/bbb.mp4", 100.3, "CRYSTAL", False),
 ])
 def test_a_faint_caption_is_found_from_when_it_appears(tmp_path, footage, first, words, small_copy_sees_it):
     """A faint yellow caption without a box. Over foliage the gate's 320-px copy cannot see it, and only the
