@@ -168,13 +168,3 @@ def test_one_frame_converted_on_two_threads_at_once(reader):
         for t in threads:
             t.join()
     assert not wrong
-
-
-def test_a_pyav_frame_converts_each_size_once_and_shares_it_read_only():
-    # Ingest asks for the same frame at the same width from two threads (a sample is also a gate frame).
-    frame = next(iter(_opened("pyav", "counter").iter_frames()))
-    first, again, larger = frame.rgb(WIDTH), frame.rgb(WIDTH), frame.rgb(2 * WIDTH)
-    assert again is first and larger.shape[1] == 2 * WIDTH
-    assert not first.flags.writeable
-    with pytest.raises(ValueError):
-        first[0, 0, 0] = 0

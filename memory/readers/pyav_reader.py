@@ -28,18 +28,11 @@ class PyAVFrame(DecodedFrame):
         # PyAV gives each frame one scaler context, used without the GIL: the text thread and the decoding
         # pass converting the same frame at once crashed the process (SIGSEGV).
         self._scaling = threading.Lock()
-        self._images: dict[int, np.ndarray] = {}
 
     def rgb(self, width: int) -> np.ndarray:
-        """Made once per width, and read-only: the frames layer and the text thread ask for the same size of
-        the same frame (every sample is also a gate frame)."""
+        w, h = scaled_size(self._frame.width, self._frame.height, width)
         with self._scaling:
-            image = self._images.get(width)
-            if image is None:
-                w, h = scaled_size(self._frame.width, self._frame.height, width)
-                image = self._images[width] = self._frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
-                image.flags.writeable = False
-            return image
+            return self._frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
 
     def detect_image(self, width: int) -> np.ndarray:
         frame = self._frame
