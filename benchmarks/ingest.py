@@ -12,7 +12,7 @@ the calling thread); "native pools" is the rest of the process's CPU: the helper
 CTranslate2, which no Python frame owns.
 Each ingest runs in a fresh process with a fresh store, so peak RSS is that ingest's own. On a machine
 shared with other work, trust the CPU-seconds more than the wall time; --repeat N runs the CLI N times per
-video and reports the median wall time (seen here: the same ingest of bbb.mp4 took 30.8 to 34.5 s).
+video and reports the median wall time (seen here: the same ingest of bbb.mp4 took 30.8 to 37.4 s).
 """
 
 from __future__ import annotations

@@ -12,11 +12,10 @@ on which it reads the same, a line no box matches goes on while its box still re
 lost on one gate frame goes on when it is read again. Once a roll scrolls (its shift confirmed by the boxes
 where phase correlation is weak), each open line is checked by its pixels against the previous frame moved
 by the shift, and only the band the roll brought in is searched; its new lines are read on a thread of
-their own while the next frame is searched. So a card is
-read once, a roll once per line, and each line's span is the first to the last gate frame it was seen on.
-Where nothing scrolled, a box that matches a line's place (or lies inside one) but whose pixels no longer
-correlate with the previous gate frame's is new text: the next card drawn in the same place, or a tagline
-appearing inside a logo's box.
+their own while the next frame is searched. So a card is read once, a roll once per line, and each line's
+span is the first to the last gate frame it was seen on. Where nothing scrolled, a box that matches a line's
+place (or lies inside one) but whose pixels no longer correlate with the previous gate frame's is new text:
+the next card drawn in the same place, or a tagline appearing inside a logo's box.
 
 Resume: lines open at the resume point are rebuilt from the OCR rows already in the store (their end is the
 last gate frame they were seen on); the first frame after resume is read in full and matched to them by words.
@@ -233,12 +232,7 @@ class TextTracker:
         for result in future.result():
             lost = next((line for line in self._lost_lately(t)
                          if result.text and same_words(line.text, result.text, SAME_LINE)), None)
-            if lost is not None:
-                self.done.remove(lost)
-                lost.last, lost.box = t, result.box
-                self.open.append(lost)
-            else:
-                self.open.append(Line(result.text, result.box, t, t))
+            self.open.append(self._reopened(lost, t, result.box) if lost is not None else Line(result.text, result.box, t, t))
 
     def close(self) -> None:
         """Let the roll's reading thread go (after the reads it holds)."""
@@ -341,12 +335,16 @@ class TextTracker:
             elif result.text and (missed := self._missed_once(result.text, result.box, t)) is not None:
                 # Detection of a faint caption on busy footage flickers: missed on one gate frame, the line
                 # goes on rather than starting a second row.
-                self.done.remove(missed)
-                missed.last, missed.box = t, result.box
-                new.append(missed)
+                new.append(self._reopened(missed, t, result.box))
             else:
                 new.append(Line(result.text, result.box, t, t))
         return new
+
+    def _reopened(self, line: Line, t: float, box: Box) -> Line:
+        """A closed line seen again at `t`, at `box`: it goes on rather than a second row starting."""
+        self.done.remove(line)
+        line.last, line.box = t, box
+        return line
 
     def _lost_lately(self, t: float) -> list[Line]:
         """Lines last seen on the gate frame before `t`'s, and not on it."""
