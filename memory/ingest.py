@@ -279,7 +279,7 @@ class _VisualPass:
     def run(self) -> None:
         settings, unit = self.settings, self.unit
         reader_name = "pyav" if settings.reader == "auto" else settings.reader
-        reader = open_reader(Path(unit.path), unit.info, reader_name)
+        reader = open_reader(Path(unit.path), unit.info, reader_name, skim=True)
         self.segment_idx = self.committed_segments = 0
         segmenter = Segmenter(settings, unit.info.fps, unit.start, unit.start_frame, 0, cut_at_start_is_new_shot=unit.boundary,
                               detector_state=unit.detector_state)

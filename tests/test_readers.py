@@ -168,3 +168,18 @@ def test_one_frame_converted_on_two_threads_at_once(reader):
         for t in threads:
             t.join()
     assert not wrong
+
+
+def test_a_skimming_pass_leaves_only_frames_nothing_refers_to_undeblocked():
+    """Ingest's pass (`skim`) skips deblocking where no other frame is predicted from the result: those
+    frames (the trailer's B-frames) differ by a fraction of a grey level, every other frame is exact."""
+    path = video_path("trailer")
+    exact = open_reader(path, probe(path), "pyav").iter_frames(start_time=20.0)
+    skimmed = open_reader(path, probe(path), "pyav", skim=True).iter_frames(start_time=20.0)
+    kinds: dict[str, list[float]] = {"exact": [], "changed": []}
+    for _, a, b in zip(range(72), exact, skimmed):
+        assert (a.index, a.time) == (b.index, b.time)
+        difference = float(np.abs(a.rgb(640).astype(np.int16) - b.rgb(640)).mean())
+        kinds["exact" if difference == 0 else "changed"].append(difference)
+    assert len(kinds["exact"]) >= 24 and len(kinds["changed"]) >= 12, {k: len(v) for k, v in kinds.items()}
+    assert max(kinds["changed"]) < 1.0
