@@ -4,6 +4,7 @@ by `onscreen.TextTracker`, on a thread of its own.)"""
 
 from __future__ import annotations
 
+import bisect
 import threading
 from dataclasses import dataclass
 
@@ -61,7 +62,7 @@ class Enricher:
             thumbnails(job.row.thumbnail, job.image)
         images = [s.image for s in samples] + [_shrink(k.image, MODEL_IMAGE_WIDTH) for k in keyframes]
         signatures = [s.signature for s in samples] + [k.signature for k in keyframes]
-        visual = self._tag(images, signatures, [s.change for s in samples] + [None] * len(keyframes))
+        visual = self._tag(images, signatures, [s.time for s in samples], [k.time for k in keyframes])
         clip = self.models.clip.embed_images(images) if self.models.clip else None
 
         def vectors(i: int) -> dict:
@@ -86,9 +87,12 @@ class Enricher:
         self.embed(texts)
         return new_frames, new_keyframes, texts
 
-    def _tag(self, images: list[np.ndarray], signatures: list[np.ndarray], changes: list[float | None]) -> list:
-        """Tag each image, except one that looks the same as the last image tagged: it shares its result.
-        (Static shots are common; the tagger is the most expensive model at ingest.)"""
+    def _tag(self, images: list[np.ndarray], signatures: list[np.ndarray], sample_times: list[float],
+             keyframe_times: list[float]) -> list:
+        """Tag each image (the samples', then the keyframes'), except one that looks the same as the last
+        sample tagged, or a keyframe that looks the same as the sample nearest it in time (often the very same
+        frame): it shares that one's result. (Static shots are common; the tagger is the most expensive model
+        at ingest.)"""
         if self.models.tagger is None:
             return []
         results: list = [None] * len(images)
@@ -96,10 +100,11 @@ class Enricher:
         same_as: dict[int, int] = {}
         reference: int | None = None
         for i, sig in enumerate(signatures):
-            if reference is not None and float(np.abs(sig - signatures[reference]).mean()) < SAME_PICTURE:
-                same_as[i] = reference
+            like = reference if i < len(sample_times) else _nearest(sample_times, keyframe_times[i - len(sample_times)])
+            if like is not None and float(np.abs(sig - signatures[like]).mean()) < SAME_PICTURE:
+                same_as[i] = same_as.get(like, like)
             else:
-                reference = i
+                reference = i if i < len(sample_times) else reference
                 todo.append(i)
         for first in range(0, len(todo), TAG_BATCH):
             part = todo[first : first + TAG_BATCH]
@@ -149,6 +154,14 @@ def _word_vectors(model, words: set[str]) -> dict[str, np.ndarray]:
         for word, vector in zip(missing, model.embed_texts(missing)):
             _WORDS[(model.name, word)] = vector
     return {w: _WORDS[(model.name, w)] for w in words}
+
+
+def _nearest(times: list[float], t: float) -> int | None:
+    """The index of the time in `times` (ascending) nearest `t`."""
+    if not times:
+        return None
+    i = bisect.bisect_left(times, t)
+    return min((j for j in (i - 1, i) if 0 <= j < len(times)), key=lambda j: abs(times[j] - t))
 
 
 def _picture_words(tags, image: np.ndarray, change: float | None) -> list[str]:
