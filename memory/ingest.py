@@ -18,6 +18,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import cv2
+
 from videoqa.models.registry import IndexModels, load_models
 from videoqa.results import IndexedVideo
 from videoqa.settings import IndexSettings
@@ -278,6 +280,9 @@ class _VisualPass:
 
     def run(self) -> None:
         settings, unit = self.settings, self.unit
+        # Ingest's own threads keep the cores busy; OpenCV's pool only added a worker that spun (sched_yield)
+        # waiting for the next small image: 0.5 CPU-s of bbb.mp4's ingest for nothing.
+        cv2.setNumThreads(1)
         reader_name = "pyav" if settings.reader == "auto" else settings.reader
         reader = open_reader(Path(unit.path), unit.info, reader_name, skim=True)
         self.segment_idx = self.committed_segments = 0
