@@ -55,7 +55,7 @@ class FasterWhisperRecognizer(LazyModel):
         model.encode = _LastEncoding(model.encode)
         return model
 
-    def transcribe(self, audio: np.ndarray, sample_rate: int = 16000) -> list[SpeechSegment]:
+    def transcribe(self, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> list[SpeechSegment]:
         assert sample_rate == SAMPLE_RATE, "faster-whisper takes 16 kHz mono"
         model = self.loaded()
         speech = _speech(audio) if self.vad else None
