@@ -4,7 +4,6 @@ by `onscreen.TextTracker`, on a thread of its own.)"""
 
 from __future__ import annotations
 
-import bisect
 import threading
 from dataclasses import dataclass
 
@@ -62,7 +61,7 @@ class Enricher:
             thumbnails(job.row.thumbnail, job.image)
         images = [s.image for s in samples] + [_shrink(k.image, MODEL_IMAGE_WIDTH) for k in keyframes]
         signatures = [s.signature for s in samples] + [k.signature for k in keyframes]
-        visual = self._tag(images, signatures, [s.time for s in samples], [k.time for k in keyframes])
+        visual = self._tag(images, signatures, [s.index for s in samples], [k.row.frame for k in keyframes])
         clip = self.models.clip.embed_images(images) if self.models.clip else None
 
         def vectors(i: int) -> dict:
@@ -87,24 +86,27 @@ class Enricher:
         self.embed(texts)
         return new_frames, new_keyframes, texts
 
-    def _tag(self, images: list[np.ndarray], signatures: list[np.ndarray], sample_times: list[float],
-             keyframe_times: list[float]) -> list:
-        """Tag each image (the samples', then the keyframes'), except one that looks the same as the last
-        sample tagged, or a keyframe that looks the same as the sample nearest it in time (often the very same
-        frame): it shares that one's result. (Static shots are common; the tagger is the most expensive model
-        at ingest.)"""
+    def _tag(self, images: list[np.ndarray], signatures: list[np.ndarray], sample_frames: list[int],
+             keyframe_frames: list[int]) -> list:
+        """Tag each image (the samples', then the keyframes'), except a sample that looks the same as the last
+        sample tagged, or a keyframe that is a sample's very frame (37 of bbb.mp4's 149): it shares that one's
+        result. (Static shots are common; the tagger is the most expensive model at ingest.) A keyframe is
+        matched by its frame, not by its look: a look-alike sample may fall in another checkpoint, and a
+        video read in parts must get the tags it gets read whole."""
         if self.models.tagger is None:
             return []
         results: list = [None] * len(images)
         todo: list[int] = []
         same_as: dict[int, int] = {}
         reference: int | None = None
+        by_frame = {frame: i for i, frame in enumerate(sample_frames)}
         for i, sig in enumerate(signatures):
-            like = reference if i < len(sample_times) else _nearest(sample_times, keyframe_times[i - len(sample_times)])
-            if like is not None and float(np.abs(sig - signatures[like]).mean()) < SAME_PICTURE:
-                same_as[i] = same_as.get(like, like)
+            if i >= len(sample_frames) and (sample := by_frame.get(keyframe_frames[i - len(sample_frames)])) is not None:
+                same_as[i] = same_as.get(sample, sample)
+            elif i < len(sample_frames) and reference is not None and float(np.abs(sig - signatures[reference]).mean()) < SAME_PICTURE:
+                same_as[i] = reference
             else:
-                reference = i if i < len(sample_times) else reference
+                reference = i if i < len(sample_frames) else reference
                 todo.append(i)
         for first in range(0, len(todo), TAG_BATCH):
             part = todo[first : first + TAG_BATCH]
@@ -154,14 +156,6 @@ def _word_vectors(model, words: set[str]) -> dict[str, np.ndarray]:
         for word, vector in zip(missing, model.embed_texts(missing)):
             _WORDS[(model.name, word)] = vector
     return {w: _WORDS[(model.name, w)] for w in words}
-
-
-def _nearest(times: list[float], t: float) -> int | None:
-    """The index of the time in `times` (ascending) nearest `t`."""
-    if not times:
-        return None
-    i = bisect.bisect_left(times, t)
-    return min((j for j in (i - 1, i) if 0 <= j < len(times)), key=lambda j: abs(times[j] - t))
 
 
 def _picture_words(tags, image: np.ndarray, change: float | None) -> list[str]:
