@@ -99,14 +99,17 @@ class Enricher:
         todo: list[int] = []
         same_as: dict[int, int] = {}
         reference: int | None = None
-        by_frame = {frame: i for i, frame in enumerate(sample_frames)}
-        for i, sig in enumerate(signatures):
-            if i >= len(sample_frames) and (sample := by_frame.get(keyframe_frames[i - len(sample_frames)])) is not None:
-                same_as[i] = same_as.get(sample, sample)
-            elif i < len(sample_frames) and reference is not None and float(np.abs(sig - signatures[reference]).mean()) < SAME_PICTURE:
+        for i, sig in enumerate(signatures[: len(sample_frames)]):
+            if reference is not None and float(np.abs(sig - signatures[reference]).mean()) < SAME_PICTURE:
                 same_as[i] = reference
             else:
-                reference = i if i < len(sample_frames) else reference
+                reference = i
+                todo.append(i)
+        by_frame = {frame: i for i, frame in enumerate(sample_frames)}
+        for i, frame in enumerate(keyframe_frames, start=len(sample_frames)):
+            if (sample := by_frame.get(frame)) is not None:
+                same_as[i] = same_as.get(sample, sample)
+            else:
                 todo.append(i)
         for first in range(0, len(todo), TAG_BATCH):
             part = todo[first : first + TAG_BATCH]

@@ -114,16 +114,17 @@ def _voiced(audio: np.ndarray, speech: list[dict]) -> bool:
     own default; faster-whisper keeps any). On bbb.mp4's score, two sounds of 0.1 s each cost a 30-s encoder
     pass and read as nothing. `speech` is padded by the VAD's `speech_pad_ms` on both sides: a region longer
     than voice plus padding passes as it is; only windows of short regions are heard again."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    from faster_whisper.vad import VadOptions
 
     padding = 2 * VadOptions().speech_pad_ms * SAMPLE_RATE // 1000
     if any(s["end"] - s["start"] >= MIN_VOICE_MS * SAMPLE_RATE // 1000 + padding for s in speech):
         return True
-    return bool(speech) and bool(get_speech_timestamps(audio, VadOptions(min_speech_duration_ms=MIN_VOICE_MS)))
+    return bool(speech) and bool(_speech(audio, min_speech_duration_ms=MIN_VOICE_MS))
 
 
-def _speech(audio: np.ndarray) -> list[dict]:
-    """Where the VAD hears speech (sample offsets), with the options faster-whisper's own VAD filter uses."""
+def _speech(audio: np.ndarray, **options) -> list[dict]:
+    """Where the VAD hears speech (sample offsets), with the options faster-whisper's own VAD filter uses
+    (changed by `options`)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    return get_speech_timestamps(audio, VadOptions())
+    return get_speech_timestamps(audio, VadOptions(**options))

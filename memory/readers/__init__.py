@@ -24,17 +24,15 @@ except ImportError:  # pragma: no cover
 
 def open_reader(path: Path, info: VideoInfo, backend: str = "auto", skim: bool = False) -> VideoReader:
     """Open `path` with `backend`; "auto" tries decord, then PyAV. `skim`: for ingest's pass over every
-    frame (see `PyAVReader`); decord decodes as it always does."""
+    frame (see `VideoReader`)."""
     if backend != "auto":
         if backend not in AVAILABLE_READERS:
             raise SettingsError(f"setting reader = {backend!r} is not available here: should be auto or one of "
                                 f"{', '.join(sorted(AVAILABLE_READERS))}. Set by --reader or VIDEOQA_READER.")
-        if backend == "pyav":
-            return PyAVReader(path, info, skim)
-        return AVAILABLE_READERS[backend](path, info)
+        return AVAILABLE_READERS[backend](path, info, skim)
     if "decord" in AVAILABLE_READERS:
         try:
-            return AVAILABLE_READERS["decord"](path, info)
+            return AVAILABLE_READERS["decord"](path, info, skim)
         except Exception as exc:  # decord raises its own untyped errors for files it cannot demux
             log.info("decord cannot open %s (%s); using PyAV", path, exc)
     return PyAVReader(path, info, skim)

@@ -43,9 +43,12 @@ class DecodedFrame(ABC):
 class VideoReader(ABC):
     BACKEND_NAME: str = ""
 
-    def __init__(self, path: Path, info: VideoInfo) -> None:
+    def __init__(self, path: Path, info: VideoInfo, skim: bool = False) -> None:
+        """`skim`: the reader serves a pass that looks at every frame once, small (ingest's), and may decode
+        less exactly where that saves work (see `PyAVReader`); a backend with nothing to save ignores it."""
         self.path = path
         self.info = info
+        self.skim = skim
 
     @abstractmethod
     def iter_frames(self, start_time: float = 0.0, start_index: int = 0) -> Iterator[DecodedFrame]:

@@ -42,10 +42,10 @@ class DecordFrame(DecodedFrame):
 class DecordReader(VideoReader):
     BACKEND_NAME = "decord"
 
-    def __init__(self, path: Path, info: VideoInfo) -> None:
+    def __init__(self, path: Path, info: VideoInfo, skim: bool = False) -> None:
         if decord is None:
             raise ImportError("decord is not installed: pip install decord")
-        super().__init__(path, info)
+        super().__init__(path, info, skim)
         w, h = scaled_size(info.width, info.height, DECODE_WIDTH)
         self._reader = decord.VideoReader(str(path), width=w, height=h, num_threads=2)
         # Presentation times of every frame, so variable-frame-rate files are timed right.

@@ -81,15 +81,12 @@ def _plane(frame: av.VideoFrame, i: int, rows: int, cols: int) -> np.ndarray:
 
 
 class PyAVReader(VideoReader):
-    BACKEND_NAME = "pyav"
+    """With `skim` (ingest's pass over every frame: scene cuts, the text gate), frames that no other frame is
+    predicted from are not deblocked. That is 8% of decoding bbb.mp4 (its B-frames); the frames differ by a
+    fraction of a grey level, and every other frame decodes exactly, as nothing is predicted from the ones
+    left blockier. bbb.mp4's scenes, keyframes and samples come out the same."""
 
-    def __init__(self, path: Path, info: VideoInfo, skim: bool = False) -> None:
-        """`skim`: for a pass that looks at every frame once, small (scene cuts, the text gate): frames that no
-        other frame is predicted from are not deblocked. That is 8% of decoding bbb.mp4 (its B-frames); the
-        frames differ by a fraction of a grey level, and every other frame decodes exactly, as nothing is
-        predicted from the ones left blockier. bbb.mp4's scenes, keyframes and samples come out the same."""
-        super().__init__(path, info)
-        self.skim = skim
+    BACKEND_NAME = "pyav"
 
     def iter_frames(self, start_time: float = 0.0, start_index: int = 0) -> Iterator[DecodedFrame]:
         with av.open(str(self.path)) as container:
