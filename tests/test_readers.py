@@ -8,6 +8,7 @@ open the new shots."""
 from __future__ import annotations
 
 import functools
+import threading
 
 import av
 import numpy as np
@@ -183,3 +184,18 @@ def test_a_skimming_pass_leaves_only_frames_nothing_refers_to_undeblocked():
         kinds["exact" if difference == 0 else "changed"].append(difference)
     assert len(kinds["exact"]) >= 24 and len(kinds["changed"]) >= 12, {k: len(v) for k, v in kinds.items()}
     assert max(kinds["changed"]) < 1.0
+
+
+def test_a_skimming_reader_decodes_on_a_thread_that_ends_when_its_caller_stops_reading():
+    """A skimming pass decodes a few frames ahead on a thread of its own (FFmpeg itself on one thread). A
+    caller that stops early (a unit of work ends, an error) leaves no decoding thread behind, and the
+    frames it got are every frame of the full pass, in order."""
+    path = video_path("counter")
+    every = [(f.index, f.time) for f in open_reader(path, probe(path), "pyav").iter_frames()]
+    frames = open_reader(path, probe(path), "pyav", skim=True).iter_frames()
+    first = [(f.index, f.time) for _, f in zip(range(5), frames)]
+    assert any(t.name == "videoqa-decode" and t.is_alive() for t in threading.enumerate())
+    frames.close()
+    assert not any(t.name == "videoqa-decode" and t.is_alive() for t in threading.enumerate())
+    assert first == every[:5]
+    assert [(f.index, f.time) for f in open_reader(path, probe(path), "pyav", skim=True).iter_frames()] == every
