@@ -92,3 +92,34 @@ def test_a_detector_state_taken_cheaply_pickles_as_it_was_when_taken():
     assert len(taken) == 120 and len({state for state, _ in taken}) > 100  # the state really changed
     assert all(_dump(snapshot) == state for state, snapshot in taken)
     assert isinstance(_snapshot(Segmenter(IndexSettings(detector="adaptive"), 25.0, 0.0, 0, 0)._detector), bytes)
+
+
+def test_the_default_detector_scores_every_frame_as_pyscenedetect_does_and_resumes_from_its_stored_state():
+    """"content" is PySceneDetect's ContentDetector scored in fewer OpenCV calls: the same score on every
+    frame, to the last bit, and the same cuts. Its state, pickled into the store and loaded back as a resume
+    does, goes on as if never stopped."""
+    from scenedetect import FrameTimecode
+    from scenedetect.detectors import ContentDetector
+
+    from videoqa.memory.readers.pyav_reader import PyAVReader, probe
+    from videoqa.memory.scenes import QuickContentDetector, _dump, load_detector, make_detector
+
+    path = video_path("testvideo")
+    reader = PyAVReader(path, probe(path))
+    theirs, ours = ContentDetector(min_scene_len=15), make_detector(IndexSettings())
+    assert type(ours) is QuickContentDetector
+    resumed = None
+    cuts: dict[str, list] = {"theirs": [], "ours": [], "resumed": []}
+    for frame in reader.iter_frames():
+        image, timecode = frame.detect_image(IndexSettings().detect_width), FrameTimecode(frame.index, fps=reader.info.fps)
+        if frame.index == 200:
+            resumed = load_detector(_dump(ours))
+        cuts["theirs"] += theirs.process_frame(timecode, image)
+        cuts["ours"] += ours.process_frame(timecode, image)
+        assert ours._frame_score == theirs._frame_score, frame.index
+        if resumed is not None:
+            cuts["resumed"] += resumed.process_frame(timecode, image)
+            assert resumed._frame_score == theirs._frame_score, frame.index
+    reader.close()
+    assert [int(c.frame_num) for c in cuts["ours"]] == [int(c.frame_num) for c in cuts["theirs"]] == [30, 180, 394]
+    assert cuts["resumed"] == [c for c in cuts["theirs"] if c.frame_num > 200]
