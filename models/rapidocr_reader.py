@@ -42,8 +42,8 @@ class RapidOcrReader(LazyModel):
             raise ModelUnavailableError("This rapidocr-onnxruntime normalises differently than videoqa expects: "
                                         "pip install rapidocr-onnxruntime==1.4.4")
         # The package's own pre- and post-processing stay; only the two networks move to the faster runtime.
-        # Detection runs on a few frame sizes again and again (ingest's gate: 320 and 640 px wide).
-        engine.text_det.infer, self.backend = open_onnx(_model_path(engine.text_det.infer), self.runtime, fixed_shapes=2)
+        # Detection runs on a few frame sizes again and again (ingest's gate: 320, 480 and 640 px wide).
+        engine.text_det.infer, self.backend = open_onnx(_model_path(engine.text_det.infer), self.runtime, fixed_shapes=3)
         engine.text_rec.session, _ = open_onnx(_model_path(engine.text_rec.session), self.runtime)
         return engine
 
