@@ -79,6 +79,7 @@ def timed_iterator(owner, method, name):
     setattr(owner, method, wrapper)
 
 timed_iterator(pyav_reader.PyAVReader, "iter_frames", "decode")
+timed_iterator(pyav_reader, "_decoded", "decode")  # also on the pass's decoding thread
 timed(pyav_reader.PyAVFrame, "rgb", "decode")
 timed(pyav_reader.PyAVFrame, "detect_image", "decode")
 timed(scenes.Segmenter, "push", "scenes")

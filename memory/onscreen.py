@@ -55,7 +55,10 @@ FLAT = 4.0  # grey levels of spread below which a box's area is plain (no text)
 ROLL_SPEED = 0.2  # a roll whose shift changed by less than this share of it still rolls at its speed
 ROLL_CHANGED = 0.1  # share of a roll's lines that may look changed (they end) before the frame is searched whole
 ROLL_MARGIN = 2.0  # line heights above the band a roll brought in that are searched too (a line cut at the edge)
-SWEEP_EVERY = 4  # gate frames: every 2 s the larger copy is searched even when the small one saw nothing new
+# Gate frames: every 2 s the larger copy is searched even when the small one saw nothing new. Every 1 s found
+# all 150 cards of seeds 31-33 (the glance 149, neither 148), and more of the faint captions shown 1-2 s,
+# for ~7% more CPU on bbb.mp4 (3.5 CPU-s): a cost the 20x target leaves no room for.
+SWEEP_EVERY = 4
 LOOK_BACK = 6  # gate frames (3 s, the longest card) over which a new line's start is looked for
 
 
