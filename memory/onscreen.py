@@ -11,10 +11,10 @@ copy cannot see, and halfway between two sweeps a copy GLANCE_WIDTH wide (on gen
 149 of 150 found, against 148 without it, for about 1% of bbb.mp4's ingest). A line found on the larger
 copy starts at the earliest of the last LOOK_BACK gate frames on which it reads the same, a line no box
 matches goes on while its box still reads the same, and a line lost on one gate frame goes on when it is
-read again. Once a roll scrolls (its shift confirmed by the boxes
-where phase correlation is weak), each open line is checked by its pixels against the previous frame moved
-by the shift, and only the band the roll brought in is searched; its new lines are read on a thread of
-their own while the next frame is searched. So a card is read once, a roll once per line, and each line's
+read again. Once a roll scrolls (its shift confirmed by the boxes where phase correlation is weak), each
+open line is checked by its pixels against the previous frame moved by the shift, and only the band the
+roll brought in is searched; its new lines are read on a thread of their own while the next frame is
+searched. So a card is read once, a roll once per line, and each line's
 span is the first to the last gate frame it was seen on. Where nothing scrolled, a box that matches a line's
 place (or lies inside one) but whose pixels no longer correlate with the previous gate frame's is new text:
 the next card drawn in the same place, or a tagline appearing inside a logo's box.
@@ -123,7 +123,8 @@ class TextTracker:
         shifts = _vertical_shifts(previous, grey) if previous is not None and any(l.box for l in self.open) else [0.0]
         # On a schedule of its own (the same in a resumed run), the larger copy is searched instead of the
         # small one: small captions in low contrast (yellow on foliage) are invisible on the small one.
-        sweep = round(t / GATE_STEP) % SWEEP_EVERY == 0
+        phase = round(t / GATE_STEP) % SWEEP_EVERY
+        sweep = phase == 0
         if (rolled := self._roll(frame, previous, grey, shifts)) is not None:  # a sweep too: a roll fills the picture
             self._settle(t, *rolled, scrolled=True)
             self._remember(frame)
@@ -132,7 +133,7 @@ class TextTracker:
         if sweep:
             image = frame.rgb(READ_WIDTH)
             boxes = self.reader.detect(_sharpened(image))
-        elif round(t / GATE_STEP) % SWEEP_EVERY == SWEEP_EVERY // 2:  # a caption shown 1.4 s may miss both sweeps
+        elif phase == SWEEP_EVERY // 2:  # a caption shown 1.4 s may miss both sweeps
             boxes = self.reader.detect(_sharpened(frame.rgb(GLANCE_WIDTH)))
         else:
             boxes = self.reader.detect(_sharpened(small))

@@ -70,14 +70,15 @@ def _openvino(path: Path, float32: bool, fixed_shapes: int) -> OnnxModel:
         """This thread's request for inputs of `shapes`: its own compiled copy where the shapes come again
         and again, else the copy that takes any shape."""
         if fixed_shapes:
-            calls = compiled.__dict__.setdefault("calls", {})
             fixed = compiled.__dict__.setdefault("fixed", {})
-            calls[shapes] = calls.get(shapes, 0) + 1
-            if shapes not in fixed and calls[shapes] >= REPEATED and len(fixed) < fixed_shapes:
-                with _core_lock:
-                    static = model.clone()
-                    static.reshape({port: list(shape) for port, shape in zip(static.inputs, shapes)})
-                    fixed[shapes] = _core.compile_model(static, "CPU", config).create_infer_request()
+            if shapes not in fixed and len(fixed) < fixed_shapes:  # counted only while a copy may still be made
+                calls = compiled.__dict__.setdefault("calls", {})
+                calls[shapes] = calls.get(shapes, 0) + 1
+                if calls[shapes] >= REPEATED:
+                    with _core_lock:
+                        static = model.clone()
+                        static.reshape({port: list(shape) for port, shape in zip(static.inputs, shapes)})
+                        fixed[shapes] = _core.compile_model(static, "CPU", config).create_infer_request()
             if shapes in fixed:
                 return fixed[shapes]
         request = getattr(compiled, "request", None)

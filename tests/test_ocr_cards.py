@@ -258,9 +258,7 @@ def _captioned(path, footage: str, first: float, caption: text_cards.Card, secon
 def _caption_rows(path, caption: text_cards.Card, small_copy_sees_it: dict[float, bool]) -> list:
     """The OCR rows of `caption`, tracking every gate frame of the video at `path`. At each time of
     `small_copy_sees_it` the caption is on screen, and the gate's 320-px copy shows a box where it is, or not."""
-    import cv2
-
-    from videoqa.memory.onscreen import GATE_WIDTH, TextTracker
+    from videoqa.memory.onscreen import GATE_WIDTH, TextTracker, _sharpened
     from videoqa.memory.probe import check_video
     from videoqa.memory.readers import PyAVReader
     from videoqa.models.rapidocr_reader import RapidOcrReader
@@ -273,9 +271,8 @@ def _caption_rows(path, caption: text_cards.Card, small_copy_sees_it: dict[float
         if frame.time >= next_gate - 1e-6:
             for at, sees in small_copy_sees_it.items():
                 if abs(frame.time - at) < 0.05:
-                    small = frame.rgb(GATE_WIDTH)
-                    sharp = cv2.addWeighted(small, 1.8, cv2.GaussianBlur(small, (0, 0), 1.0), -0.8, 0)
-                    assert bool([b for b in reader.detect(sharp) if b[1] > 0.6 and b[0] < 0.3]) == sees, at
+                    boxes = reader.detect(_sharpened(frame.rgb(GATE_WIDTH)))  # as the gate searches it
+                    assert bool([b for b in boxes if b[1] > 0.6 and b[0] < 0.3]) == sees, at
             tracker.feed(frame)
             next_gate += GATE_STEP
     return [r.row for r in tracker.rows(math.inf).new if fuzzy_containment(caption.text, r.row.text) >= 0.8]
